@@ -1,0 +1,23 @@
+"""Staff users: each belongs to one unit with one role, which together bound what they see and do."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", "Clerk (records and moves dossiers received by the unit)"
+    OFFICER = "officer", "Officer (handles dossiers assigned to the unit)"
+    SUPERVISOR = "supervisor", "Supervisor (reads the unit's whole subtree)"
+    ADMINISTRATOR = "administrator", "Administrator (everything within the unit's subtree)"
+
+
+class User(AbstractUser):
+    unit = models.ForeignKey(
+        "organisation.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLERK)
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,194 @@
+"""Admin for the procedure catalogue: fields, procedures and their dated versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import pairwise
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from apps.catalogue.models import CONTENT_PARTS, Field, Procedure, ProcedureVersion
+
+_OPEN_END = dt.date.max
+
+
+def _overlap(a_from: dt.date, a_to: dt.date | None, b_from: dt.date, b_to: dt.date | None) -> bool:
+    return a_from <= (b_to or _OPEN_END) and b_from <= (a_to or _OPEN_END)
+
+
+class ProcedureVersionForm(forms.ModelForm):
+    published_parts = forms.MultipleChoiceField(
+        choices=[(part, part.replace("_", " ")) for part in CONTENT_PARTS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The content parts published for this version (all 7 = complete).",
+    )
+
+    class Meta:
+        model = ProcedureVersion
+        fields = (
+            "procedure",
+            "valid_from",
+            "valid_to",
+            "name",
+            "field",
+            "level",
+            "time_limit",
+            "time_unit",
+            "online_time_limit",
+            "fee",
+            "online_level",
+            "paper_result_required",
+            "audience",
+            "decision_date",
+            "effective_date",
+            "disclosure_date",
+            "published_parts",
+        )
+
+    def clean_published_parts(self) -> list[str]:
+        chosen = set(self.cleaned_data.get("published_parts") or [])
+        return [part for part in CONTENT_PARTS if part in chosen]  # canonical order
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        valid_from, valid_to = cleaned.get("valid_from"), cleaned.get("valid_to")
+        if valid_from and valid_to and valid_to < valid_from:
+            self.add_error("valid_to", "The last day cannot be before the first day.")
+        return cleaned
+
+
+class StandaloneProcedureVersionForm(ProcedureVersionForm):
+    """On its own page a version is checked against the procedure's other stored versions."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        procedure, valid_from = cleaned.get("procedure"), cleaned.get("valid_from")
+        if procedure is None or valid_from is None or self.errors:
+            return cleaned
+        others = ProcedureVersion.objects.filter(procedure=procedure)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        for other in others:
+            if _overlap(valid_from, cleaned.get("valid_to"), other.valid_from, other.valid_to):
+                raise ValidationError(
+                    f"Overlaps the version valid from {other.valid_from} (close that one first)."
+                )
+        return cleaned
+
+
+class VersionFormSet(forms.BaseInlineFormSet):
+    """Versions edited together must not overlap each other."""
+
+    def clean(self) -> None:
+        super().clean()
+        ranges = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            valid_from = form.cleaned_data.get("valid_from")
+            if valid_from is None:
+                continue
+            ranges.append((valid_from, form.cleaned_data.get("valid_to")))
+        ranges.sort()
+        for (a_from, a_to), (b_from, b_to) in pairwise(ranges):
+            if _overlap(a_from, a_to, b_from, b_to):
+                raise ValidationError(f"The versions starting {a_from} and {b_from} overlap.")
+
+
+class ProcedureVersionInline(admin.StackedInline):
+    model = ProcedureVersion
+    form = ProcedureVersionForm
+    formset = VersionFormSet
+    extra = 0
+    autocomplete_fields = ("field",)
+    show_change_link = True
+    fieldsets = (
+        (None, {"fields": (("valid_from", "valid_to"), "name", ("field", "level", "audience"))}),
+        (
+            "Time limit, fee and online service",
+            {
+                "fields": (
+                    ("time_limit", "time_unit", "online_time_limit"),
+                    ("fee", "online_level", "paper_result_required"),
+                )
+            },
+        ),
+        (
+            "Publication",
+            {"fields": (("decision_date", "effective_date", "disclosure_date"), "published_parts")},
+        ),
+    )
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    ordering = ("code",)
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ("code", "current_name", "version_count")
+    search_fields = ("code", "versions__name")
+    ordering = ("code",)
+    inlines = (ProcedureVersionInline,)
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("versions")
+
+    @admin.display(description="name (version in force today)")
+    def current_name(self, obj: Procedure) -> str:
+        today = timezone.localdate()
+        versions = sorted(obj.versions.all(), key=lambda v: v.valid_from, reverse=True)
+        for version in versions:
+            if version.valid_from <= today and (version.valid_to is None or version.valid_to >= today):
+                return version.name
+        return "— no version in force —"
+
+    @admin.display(description="versions")
+    def version_count(self, obj: Procedure) -> int:
+        return len(obj.versions.all())
+
+
+@admin.register(ProcedureVersion)
+class ProcedureVersionAdmin(admin.ModelAdmin):
+    form = StandaloneProcedureVersionForm
+    list_display = (
+        "procedure",
+        "short_name",
+        "field",
+        "level",
+        "time_limit",
+        "time_unit",
+        "online_time_limit",
+        "fee",
+        "online_level",
+        "valid_from",
+        "valid_to",
+        "content_complete_flag",
+    )
+    list_filter = ("level", "time_unit", "online_level", "field", "audience", "paper_result_required")
+    list_select_related = ("procedure", "field")
+    search_fields = ("procedure__code", "name")
+    ordering = ("procedure__code", "-valid_from")
+    date_hierarchy = "valid_from"
+    autocomplete_fields = ("procedure", "field")
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("procedure", ("valid_from", "valid_to"), "name", ("field", "level", "audience"))}),
+        *ProcedureVersionInline.fieldsets[1:],
+    )
+
+    @admin.display(description="name", ordering="name")
+    def short_name(self, obj: ProcedureVersion) -> str:
+        return obj.name if len(obj.name) <= 80 else obj.name[:79] + "…"
+
+    @admin.display(description="all 7 parts", boolean=True)
+    def content_complete_flag(self, obj: ProcedureVersion) -> bool:
+        return obj.content_complete

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+
+from apps.catalogue.api.serializers import ProcedureDetailSerializer, ProcedureSerializer
+from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion, TimeUnit
+from apps.catalogue.selectors import attach_current, procedures_with_version_on
+
+ON_PARAMETER = OpenApiParameter(
+    "on", OpenApiTypes.DATE, description="Show the version in force on this date (default: today)."
+)
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    field = django_filters.CharFilter(method="by_version", label="Field code")
+    level = django_filters.ChoiceFilter(choices=Level.choices, method="by_version")
+    time_unit = django_filters.ChoiceFilter(choices=TimeUnit.choices, method="by_version")
+    online_level = django_filters.ChoiceFilter(choices=OnlineLevel.choices, method="by_version")
+    q = django_filters.CharFilter(method="search", help_text="Code prefix or part of the name.")
+
+    class Meta:
+        model = Procedure
+        fields = ["field", "level", "time_unit", "online_level", "q"]
+
+    def _version_filter(self, **lookups) -> Q:
+        versions = ProcedureVersion.objects.valid_on(self.request_day()).filter(**lookups)
+        return Q(pk__in=versions.values("procedure_id"))
+
+    def request_day(self):
+        return self.request.parsed_on if self.request is not None else timezone.localdate()
+
+    def by_version(self, queryset, name, value):
+        lookup = {"field": "field__code"}.get(name, name)
+        return queryset.filter(self._version_filter(**{lookup: value}))
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__startswith=value) | self._version_filter(name__icontains=value))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ON_PARAMETER]), retrieve=extend_schema(parameters=[ON_PARAMETER])
+)
+class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
+    """The procedure catalogue. Each procedure shows the version in force on a date, and its history."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_class = ProcedureFilter
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raw = request.query_params.get("on")
+        field = serializers.DateField()
+        try:
+            request.parsed_on = field.run_validation(raw) if raw else timezone.localdate()
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"on": exc.detail}) from None
+
+    def get_serializer_class(self):
+        return ProcedureDetailSerializer if self.action == "retrieve" else ProcedureSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Procedure.objects.none()
+        if self.action == "retrieve":
+            versions = ProcedureVersion.objects.select_related("field").order_by("-valid_from")
+            day = getattr(self.request, "parsed_on", timezone.localdate())
+            return Procedure.objects.prefetch_related(
+                Prefetch("versions", queryset=versions),
+                Prefetch(
+                    "versions",
+                    queryset=ProcedureVersion.objects.valid_on(day).select_related("field"),
+                    to_attr="versions_on_day",
+                ),
+            )
+        return procedures_with_version_on(self.request.parsed_on).order_by("code")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_current(list(page)) if page is not None else None
+
+    def get_object(self):
+        return attach_current([super().get_object()])[0]

@@ -1,0 +1,36 @@
+"""Serializer fields shared across apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeField(serializers.RelatedField):
+    """Refers to a row by its public ``code``; an unknown code fails with a domain-specific error code."""
+
+    def __init__(self, *, unknown_code: str, noun: str, **kwargs: Any) -> None:
+        self.unknown_code = unknown_code
+        self.noun = noun
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Model:
+        if not isinstance(data, str) or not data.strip():
+            raise serializers.ValidationError(
+                f"Give the {self.noun} code as a non-empty string.", code="invalid"
+            )
+        queryset: QuerySet = self.get_queryset()
+        try:
+            return queryset.get(code=data.strip())
+        except queryset.model.DoesNotExist:
+            raise serializers.ValidationError(
+                f"Unknown {self.noun} code {data!r}.", code=self.unknown_code
+            ) from None
+
+    def to_representation(self, value: Model) -> str:
+        return value.code

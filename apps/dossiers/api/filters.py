@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+
+from apps.core.errors import ErrorCode
+from apps.dossiers.models import Channel, Dossier
+from apps.dossiers.selectors import in_unit_subtree, overdue_now_q
+from apps.dossiers.status import Status
+from apps.organisation.models import Unit
+
+
+class DossierFilter(django_filters.FilterSet):
+    unit = django_filters.CharFilter(
+        method="by_unit", help_text="Unit code: dossiers received or handled anywhere in its subtree."
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Repeat for several.")
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    procedure = django_filters.CharFilter(field_name="procedure__code")
+    field = django_filters.CharFilter(field_name="procedure_version__field__code", label="Field code")
+    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
+    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
+    due_from = django_filters.IsoDateTimeFilter(field_name="effective_due_at", lookup_expr="gte")
+    due_to = django_filters.IsoDateTimeFilter(field_name="effective_due_at", lookup_expr="lte")
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="by_overdue",
+        help_text="true: open and past due now; false: everything else.",
+    )
+    timeliness = django_filters.CharFilter()
+    code = django_filters.CharFilter()
+    external_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Dossier
+        fields = []
+
+    def by_unit(self, queryset: QuerySet[Dossier], name: str, value: str) -> QuerySet[Dossier]:
+        unit = Unit.objects.filter(code=value).first()
+        if unit is None:
+            raise ValidationError({"unit": [f"Unknown unit code {value!r}."]}, code=ErrorCode.UNKNOWN_UNIT)
+        return in_unit_subtree(queryset, unit)
+
+    def by_overdue(self, queryset: QuerySet[Dossier], name: str, value: str) -> QuerySet[Dossier]:
+        q = overdue_now_q()
+        return queryset.filter(q) if value == "true" else queryset.exclude(q)

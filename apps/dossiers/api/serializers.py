@@ -1,0 +1,156 @@
+"""Input serializers validate requests; output serializers shape responses. No business rules here."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.catalogue.models import Procedure
+from apps.core.api.fields import CodeField
+from apps.core.errors import ErrorCode
+from apps.dossiers.flags import Flag
+from apps.dossiers.models import Channel, Dossier, DossierEvent, Rating, SupplementRequest
+from apps.dossiers.status import Status
+from apps.organisation.models import Unit
+
+
+def unit_field(**kwargs) -> CodeField:
+    return CodeField(queryset=Unit.objects.all(), unknown_code=ErrorCode.UNKNOWN_UNIT, noun="unit", **kwargs)
+
+
+# ---- input -------------------------------------------------------------------------------------
+
+
+class DossierCreateIn(serializers.Serializer):
+    procedure = CodeField(
+        queryset=Procedure.objects.all(), unknown_code=ErrorCode.UNKNOWN_PROCEDURE, noun="procedure"
+    )
+    receiving_unit = unit_field()
+    handling_unit = unit_field(required=False, help_text="Defaults to the receiving unit.")
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
+    status = serializers.ChoiceField(
+        choices=[(Status.RECEIVED.value, "received"), (Status.REGISTERED.value, "registered")],
+        default=Status.RECEIVED,
+        help_text="2 = received now (the clock starts); 1 = registered online, awaiting acceptance.",
+    )
+    received_at = serializers.DateTimeField(
+        required=False, help_text="Receipt (or registration) time; default now; never in the future."
+    )
+    applicant_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    fee_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=0,
+        min_value=0,
+        required=False,
+        help_text="Default: the procedure's fee.",
+    )
+    code = serializers.CharField(
+        required=False, max_length=64, help_text="Receipt code; generated when absent."
+    )
+    source_system = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    external_id = serializers.CharField(required=False, max_length=128)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActionIn(serializers.Serializer):
+    at = serializers.DateTimeField(required=False, help_text="When it happened; default now.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SupplementRequestIn(ActionIn):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignIn(ActionIn):
+    handling_unit = unit_field()
+
+
+class FlagIn(ActionIn):
+    flag = serializers.ChoiceField(choices=Flag.choices)
+    value = serializers.BooleanField(default=True)
+
+
+class RatingIn(ActionIn):
+    rating = serializers.ChoiceField(choices=[c for c in Rating.choices if c[0]])
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DossierEvent
+        fields = [
+            "id",
+            "kind",
+            "occurred_at",
+            "recorded_at",
+            "from_status",
+            "to_status",
+            "actor",
+            "note",
+            "data",
+        ]
+
+    def get_actor(self, event: DossierEvent) -> str:
+        if event.actor_user_id:
+            return f"user:{event.actor_user.username}"
+        return f"system:{event.actor_system or 'casetracker'}"
+
+
+class SupplementRequestOut(serializers.ModelSerializer):
+    class Meta:
+        model = SupplementRequest
+        fields = ["number", "requested_at", "completed_at", "reason"]
+
+
+class DossierOut(serializers.ModelSerializer):
+    procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    procedure_version = serializers.DateField(source="procedure_version.valid_from", read_only=True)
+    receiving_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    handling_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status_name = serializers.CharField(source="get_status_display", read_only=True)
+    channel_name = serializers.CharField(source="get_channel_display", read_only=True)
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "code",
+            "source_system",
+            "external_id",
+            "procedure",
+            "procedure_version",
+            "receiving_unit",
+            "handling_unit",
+            "channel",
+            "channel_name",
+            "applicant_name",
+            "status",
+            "status_name",
+            "registered_at",
+            "received_at",
+            "legal_due_at",
+            "effective_due_at",
+            "paused_since",
+            "supplement_count",
+            "finished_at",
+            "returned_at",
+            "ended_at",
+            "timeliness",
+            "fee_amount",
+            *[flag.value for flag in Flag],
+            "rating",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DossierDetailOut(DossierOut):
+    events = EventOut(many=True, read_only=True)
+    supplement_requests = SupplementRequestOut(many=True, read_only=True)
+
+    class Meta(DossierOut.Meta):
+        fields = [*DossierOut.Meta.fields, "supplement_requests", "events"]
+        read_only_fields = fields

@@ -1,0 +1,179 @@
+"""Dossier endpoints: thin views that validate input, check scope, call one service, shape the output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from apps.core.actors import Actor
+from apps.core.api.pagination import DossierCursorPagination
+from apps.core.api.schema import COMMON_ERRORS, error
+from apps.core.errors import ErrorCode, ScopeError
+from apps.dossiers import services
+from apps.dossiers.api import serializers as s
+from apps.dossiers.api.filters import DossierFilter
+from apps.dossiers.models import Dossier, DossierEvent
+from apps.dossiers.permissions import can_act_on, can_create_at, visible_dossiers
+from apps.dossiers.selectors import with_related
+from apps.dossiers.status import Status
+
+ERRORS = {**COMMON_ERRORS, 409: error("`illegal_transition`: not allowed from the current status")}
+
+
+def _action_schema(summary: str, request: type[Serializer] = s.ActionIn):
+    return extend_schema(summary=summary, request=request, responses={200: s.DossierDetailOut, **ERRORS})
+
+
+class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Dossiers in the user's unit subtree, looked up by receipt code."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_class = DossierFilter
+    pagination_class = DossierCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Dossier.objects.none()
+        queryset = with_related(visible_dossiers(self.request.user))
+        if self.action == "list":
+            return queryset.order_by("-received_at", "-id")
+        events = DossierEvent.objects.select_related("actor_user").order_by("occurred_at", "id")
+        return queryset.prefetch_related(Prefetch("events", queryset=events), "supplement_requests")
+
+    def get_serializer_class(self):
+        return s.DossierOut if self.action == "list" else s.DossierDetailOut
+
+    def _actor(self) -> Actor:
+        return Actor.of_user(self.request.user)
+
+    def _writable(self) -> Dossier:
+        dossier = self.get_object()
+        if not can_act_on(self.request.user, dossier):
+            raise PermissionDenied("Your role and unit do not allow changing this dossier.")
+        return dossier
+
+    def _respond(self, dossier: Dossier, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=dossier.pk)
+        return Response(s.DossierDetailOut(fresh).data, status=code)
+
+    def _act(self, input_class: type[Serializer], service: Callable[..., Dossier], **fixed) -> Response:
+        dossier = self._writable()
+        data = input_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        changed = service(dossier, actor=self._actor(), **data.validated_data, **fixed)
+        return self._respond(changed)
+
+    @extend_schema(
+        summary="Receive a dossier (or register an online submission)",
+        request=s.DossierCreateIn,
+        responses={201: s.DossierDetailOut, **ERRORS},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = s.DossierCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if not can_create_at(request.user, values["receiving_unit"]):
+            raise ScopeError(
+                ErrorCode.UNIT_OUT_OF_SCOPE,
+                "You may only receive dossiers at your own unit (clerks and administrators).",
+                field="receiving_unit",
+            )
+        if values.pop("status") == Status.REGISTERED:
+            values.pop("channel")
+            values.pop("fee_amount", None)
+            values["registered_at"] = values.pop("received_at", None)
+            dossier = services.register_dossier(actor=self._actor(), **values)
+        else:
+            dossier = services.receive_dossier(actor=self._actor(), **values)
+        return self._respond(dossier, status.HTTP_201_CREATED)
+
+    @_action_schema("Accept an online submission (1 → 2); the clock starts")
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.accept_registered_dossier)
+
+    @_action_schema("Refuse an online submission at intake (1 → 3)")
+    @action(detail=True, methods=["post"], url_path="refuse-intake")
+    def refuse_intake(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.refuse_at_intake)
+
+    @_action_schema("Start processing (2 → 4), or resume after payment (6 → 4)")
+    @action(detail=True, methods=["post"], url_path="start-processing")
+    def start_processing(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.start_processing)
+
+    @_action_schema("Request a supplement (→ 5); the clock pauses", s.SupplementRequestIn)
+    @action(detail=True, methods=["post"], url_path="request-supplement")
+    def request_supplement(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.SupplementRequestIn, services.request_supplement)
+
+    @_action_schema("Record the completed supplement (5 → 4); the clock runs again")
+    @action(detail=True, methods=["post"], url_path="complete-supplement")
+    def complete_supplement(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.complete_supplement)
+
+    @_action_schema("Wait for a fee or tax (→ 6)")
+    @action(detail=True, methods=["post"], url_path="request-payment")
+    def request_payment(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.request_payment)
+
+    @_action_schema("Finish: the result is ready (→ 9)")
+    @action(detail=True, methods=["post"])
+    def finish(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.finish)
+
+    @_action_schema("Hand the result over (9 → 10)")
+    @action(detail=True, methods=["post"], url_path="return-result")
+    def return_result(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.return_result)
+
+    @_action_schema("The applicant withdrew the dossier (→ 7)")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.withdraw)
+
+    @_action_schema("Stop processing after review (→ 8)")
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, code: str | None = None) -> Response:
+        return self._act(s.ActionIn, services.stop)
+
+    @_action_schema("Hand the dossier to another handling unit", s.AssignIn)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        data = s.AssignIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        unit = values.pop("handling_unit")
+        return self._respond(services.assign_handling_unit(dossier, unit, actor=self._actor(), **values))
+
+    @_action_schema(
+        "Set or clear one of the index facts (digitized, e-result, signed, paid online …)", s.FlagIn
+    )
+    @action(detail=True, methods=["post"])
+    def flags(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        data = s.FlagIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        flag = values.pop("flag")
+        return self._respond(services.set_flag(dossier, flag, actor=self._actor(), **values))
+
+    @_action_schema("Record the applicant's rating", s.RatingIn)
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        data = s.RatingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        rating = values.pop("rating")
+        return self._respond(services.rate_dossier(dossier, rating, actor=self._actor(), **values))

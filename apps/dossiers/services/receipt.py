@@ -1,0 +1,197 @@
+"""Creating dossiers: online registration (status 1) and receipt (status 2), which starts the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+
+from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
+from apps.core.actors import Actor
+from apps.core.errors import DomainError, ErrorCode
+from apps.dossiers import events
+from apps.dossiers.models import Channel, Dossier
+from apps.dossiers.services._common import locked, record, resolve_time
+from apps.dossiers.status import Status, check_transition
+from apps.dossiers.timeliness import BUSINESS_TZ
+from apps.organisation.models import Unit
+from apps.workcalendar.services import calendar_for_unit
+
+
+def new_dossier_code(unit: Unit, day: dt.date) -> str:
+    """A receipt code that says where and when: ``H44.100-260213-7F3A9C``."""
+    return f"{unit.code}-{day:%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def version_for(procedure: Procedure, day: dt.date) -> ProcedureVersion:
+    version = procedure.version_on(day)
+    if version is None:
+        raise DomainError(
+            ErrorCode.NO_PROCEDURE_VERSION,
+            f"Procedure {procedure.code} has no version in force on {day.isoformat()}.",
+            field="procedure",
+        )
+    return version
+
+
+def time_limit_for(version: ProcedureVersion, channel: int) -> Decimal:
+    """Online dossiers get the procedure's shorter online limit when it has one."""
+    if channel == Channel.ONLINE and version.online_time_limit:
+        return version.online_time_limit
+    return version.time_limit
+
+
+def compute_legal_due(
+    version: ProcedureVersion, *, handling_unit: Unit, received_at: dt.datetime, channel: int
+):
+    """The legal due instant, fixed at receipt from the handling unit's calendar; None without a limit."""
+    limit = time_limit_for(version, channel)
+    if not limit and version.time_unit not in (TimeUnit.SAME_DAY, TimeUnit.HALF_DAY):
+        return None
+    return calendar_for_unit(handling_unit).due_at(received_at, limit, TimeUnit(version.time_unit))
+
+
+def _apply_receipt(dossier: Dossier, received_at: dt.datetime) -> None:
+    local_day = received_at.astimezone(BUSINESS_TZ).date()
+    dossier.procedure_version = version_for(dossier.procedure, local_day)
+    dossier.status = Status.RECEIVED
+    dossier.received_at = received_at
+    dossier.received_on = local_day
+    dossier.status_changed_at = received_at
+    dossier.legal_due_at = compute_legal_due(
+        dossier.procedure_version,
+        handling_unit=dossier.handling_unit,
+        received_at=received_at,
+        channel=dossier.channel,
+    )
+    dossier.effective_due_at = dossier.legal_due_at
+
+
+@transaction.atomic
+def receive_dossier(
+    *,
+    procedure: Procedure,
+    receiving_unit: Unit,
+    actor: Actor,
+    handling_unit: Unit | None = None,
+    channel: int = Channel.COUNTER,
+    received_at: dt.datetime | None = None,
+    applicant_name: str = "",
+    fee_amount: Decimal | None = None,
+    code: str | None = None,
+    source_system: str = "",
+    external_id: str | None = None,
+    note: str = "",
+) -> Dossier:
+    """Receive a dossier at a counter, by post or from the online portal: status 2, clock started."""
+    received_at = resolve_time(received_at, field="received_at")
+    dossier = _new_dossier(
+        procedure=procedure,
+        receiving_unit=receiving_unit,
+        handling_unit=handling_unit,
+        channel=channel,
+        applicant_name=applicant_name,
+        actor=actor,
+        code=code,
+        source_system=source_system,
+        external_id=external_id,
+        day=received_at.astimezone(BUSINESS_TZ).date(),
+    )
+    _apply_receipt(dossier, received_at)
+    if fee_amount is None:
+        fee_amount = dossier.procedure_version.fee
+    dossier.fee_amount = fee_amount
+    dossier.save()
+    record(events.received(dossier, at=received_at, actor=actor, note=note))
+    return dossier
+
+
+@transaction.atomic
+def register_dossier(
+    *,
+    procedure: Procedure,
+    receiving_unit: Unit,
+    actor: Actor,
+    handling_unit: Unit | None = None,
+    registered_at: dt.datetime | None = None,
+    applicant_name: str = "",
+    code: str | None = None,
+    source_system: str = "",
+    external_id: str | None = None,
+    note: str = "",
+) -> Dossier:
+    """Record an online submission that staff have not yet accepted (status 1): no clock, never counted."""
+    registered_at = resolve_time(registered_at, field="registered_at")
+    local_day = registered_at.astimezone(BUSINESS_TZ).date()
+    dossier = _new_dossier(
+        procedure=procedure,
+        receiving_unit=receiving_unit,
+        handling_unit=handling_unit,
+        channel=Channel.ONLINE,
+        applicant_name=applicant_name,
+        actor=actor,
+        code=code,
+        source_system=source_system,
+        external_id=external_id,
+        day=local_day,
+    )
+    dossier.procedure_version = version_for(procedure, local_day)
+    dossier.fee_amount = dossier.procedure_version.fee
+    dossier.status = Status.REGISTERED
+    dossier.registered_at = registered_at
+    dossier.status_changed_at = registered_at
+    dossier.save()
+    record(events.registered(dossier, at=registered_at, actor=actor, note=note))
+    return dossier
+
+
+@transaction.atomic
+def accept_registered_dossier(
+    dossier: Dossier, *, actor: Actor, at: dt.datetime | None = None, note: str = ""
+) -> Dossier:
+    """Staff accept an online submission: 1 → 2; the clock starts at acceptance."""
+    dossier = locked(dossier)
+    check_transition(dossier.status, Status.RECEIVED)
+    at = resolve_time(at, not_before=dossier.status_changed_at)
+    _apply_receipt(dossier, at)
+    dossier.fee_amount = dossier.procedure_version.fee
+    dossier.save()
+    record(events.received(dossier, at=at, actor=actor, from_status=Status.REGISTERED, note=note))
+    return dossier
+
+
+def _new_dossier(
+    *,
+    procedure: Procedure,
+    receiving_unit: Unit,
+    handling_unit: Unit | None,
+    channel: int,
+    applicant_name: str,
+    actor: Actor,
+    code: str | None,
+    source_system: str,
+    external_id: str | None,
+    day: dt.date,
+) -> Dossier:
+    if code and Dossier.objects.filter(code=code).exists():
+        raise DomainError(ErrorCode.DUPLICATE_DOSSIER, f"A dossier with code {code} exists.", field="code")
+    if external_id and Dossier.objects.filter(source_system=source_system, external_id=external_id).exists():
+        raise DomainError(
+            ErrorCode.DUPLICATE_DOSSIER,
+            f"A dossier with external id {external_id} from {source_system or 'this source'} exists.",
+            field="external_id",
+        )
+    return Dossier(
+        code=code or new_dossier_code(receiving_unit, day),
+        source_system=source_system,
+        external_id=external_id,
+        procedure=procedure,
+        receiving_unit=receiving_unit,
+        handling_unit=handling_unit or receiving_unit,
+        channel=channel,
+        applicant_name=applicant_name,
+        created_by=actor.user,
+        created_by_system=actor.system,
+    )

@@ -1,0 +1,82 @@
+"""National dossier status codes and the one table of allowed transitions.
+
+Every status change goes through :func:`check_transition`; there is no other place that decides
+whether a dossier may move from one status to another.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.errors import ConflictError, ErrorCode
+
+
+class Status(models.IntegerChoices):
+    REGISTERED = 1, "registered"
+    RECEIVED = 2, "received"
+    REFUSED_AT_INTAKE = 3, "refused at intake"
+    PROCESSING = 4, "processing"
+    SUPPLEMENT_REQUESTED = 5, "supplement requested"
+    FINANCIAL_OBLIGATION = 6, "financial obligation pending"
+    WITHDRAWN = 7, "withdrawn"
+    STOPPED = 8, "stopped"
+    FINISHED = 9, "finished"
+    RESULT_RETURNED = 10, "result returned"
+
+
+ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.REGISTERED: frozenset({Status.RECEIVED, Status.REFUSED_AT_INTAKE}),
+    Status.RECEIVED: frozenset(
+        {
+            Status.PROCESSING,
+            Status.SUPPLEMENT_REQUESTED,
+            Status.FINANCIAL_OBLIGATION,
+            Status.WITHDRAWN,
+            Status.STOPPED,
+            Status.FINISHED,
+        }
+    ),
+    Status.PROCESSING: frozenset(
+        {
+            Status.SUPPLEMENT_REQUESTED,
+            Status.FINANCIAL_OBLIGATION,
+            Status.WITHDRAWN,
+            Status.STOPPED,
+            Status.FINISHED,
+        }
+    ),
+    Status.SUPPLEMENT_REQUESTED: frozenset({Status.PROCESSING, Status.WITHDRAWN, Status.STOPPED}),
+    Status.FINANCIAL_OBLIGATION: frozenset(
+        {Status.PROCESSING, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED}
+    ),
+    Status.FINISHED: frozenset({Status.RESULT_RETURNED}),
+    Status.REFUSED_AT_INTAKE: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+    Status.STOPPED: frozenset(),
+    Status.RESULT_RETURNED: frozenset(),
+}
+
+# Statuses at which processing has ended, in the rule book's order of preference for the end time.
+END_STATUSES: tuple[Status, ...] = (Status.FINISHED, Status.RESULT_RETURNED, Status.STOPPED, Status.WITHDRAWN)
+# Dossiers in these statuses never count in any statistic.
+NOT_COUNTED: frozenset[Status] = frozenset({Status.REGISTERED, Status.REFUSED_AT_INTAKE})
+# Received and still being worked on: the clock runs (or is paused) for these.
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FINANCIAL_OBLIGATION}
+)
+
+
+def can_transition(current: int, target: int) -> bool:
+    return Status(target) in ALLOWED_TRANSITIONS[Status(current)]
+
+
+def check_transition(current: int, target: int) -> None:
+    """Raise a 409 ``illegal_transition`` unless the table allows ``current → target``."""
+    if not can_transition(current, target):
+        allowed = ", ".join(s.label for s in sorted(ALLOWED_TRANSITIONS[Status(current)])) or "none"
+        raise ConflictError(
+            ErrorCode.ILLEGAL_TRANSITION,
+            f"A dossier that is {Status(current).label} cannot become {Status(target).label} "
+            f"(allowed next: {allowed}).",
+            field="status",
+        )

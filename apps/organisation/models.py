@@ -1,0 +1,57 @@
+"""The tree of administrative units: ministries, provinces, departments, communes, one-stop centres."""
+
+from __future__ import annotations
+
+from django.db import models
+
+PATH_SEPARATOR = "/"
+
+
+class UnitKind(models.TextChoices):
+    MINISTRY = "ministry", "Ministry"
+    PROVINCE = "province", "Province"
+    DEPARTMENT = "department", "Department"
+    COMMUNE = "commune", "Commune / ward"
+    CENTRE = "centre", "One-stop centre"
+
+
+class UnitQuerySet(models.QuerySet["Unit"]):
+    def subtree_of(self, unit: Unit) -> UnitQuerySet:
+        """The unit and all its descendants: one LIKE 'path%' on an indexed column, no recursion."""
+        return self.filter(path__startswith=unit.path)
+
+
+class Unit(models.Model):
+    """One node of the organisation tree.
+
+    ``path`` is the chain of codes from the root (``H44/H44.07/``), kept by
+    :func:`apps.organisation.services.save_unit`; a subtree is every unit whose path starts with the
+    root's path, which PostgreSQL answers from a ``varchar_pattern_ops`` index.
+    """
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=512, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["parent", "code"], name="unit_parent_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def root_code(self) -> str:
+        """Code of the top-level unit (province or ministry) this unit belongs to."""
+        return self.path.split(PATH_SEPARATOR, 1)[0]
+
+    def contains(self, other: Unit) -> bool:
+        return other.path.startswith(self.path)

@@ -1,0 +1,111 @@
+"""Shared fixtures: a small organisation tree, a calendar, procedures, one user per role, API clients.
+
+Tests never need the demo fixtures; each builds the few rows it reads.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Role
+from apps.catalogue.models import TimeUnit
+from apps.organisation.models import UnitKind
+from apps.workcalendar.services import clear_calendar_cache, ensure_default_calendar
+from casetracker.celery import app as celery_app
+from tests.factories import ProcedureVersionFactory, UnitFactory, UserFactory
+from tests.helpers import set_eager, vn  # noqa: F401  (vn re-exported for older imports)
+
+
+def _stack_available() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(
+        os.environ.get("CELERY_BROKER_URL")
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``stack`` need PostgreSQL + Redis + a worker; without them they are deselected."""
+    if _stack_available():
+        return
+    stack = [item for item in items if item.get_closest_marker("stack")]
+    if stack:
+        items[:] = [item for item in items if not item.get_closest_marker("stack")]
+        config.hook.pytest_deselected(items=stack)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Run tasks in-process unless the test drives a real worker (marked ``stack``)."""
+    if request.node.get_closest_marker("stack"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    set_eager(True)
+    yield
+    set_eager(previous)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Build the default working calendar once; each test's transaction rolls back to it."""
+    with django_db_blocker.unblock():
+        ensure_default_calendar(2024, 2028)
+
+
+@pytest.fixture
+def calendar(db):
+    """The default calendar (2024–2028). Rebuilt only if a transactional test flushed it."""
+    clear_calendar_cache()
+    yield ensure_default_calendar(2024, 2028)
+    clear_calendar_cache()
+
+
+@pytest.fixture
+def tree(db):
+    """Province P1 with a department and two communes; province P2 with one commune."""
+    p1 = UnitFactory(code="P1", kind=UnitKind.PROVINCE)
+    p2 = UnitFactory(code="P2", kind=UnitKind.PROVINCE)
+    return {
+        "p1": p1,
+        "p2": p2,
+        "dept": UnitFactory(code="P1.01", kind=UnitKind.DEPARTMENT, parent=p1),
+        "c1": UnitFactory(code="P1.100", kind=UnitKind.COMMUNE, parent=p1),
+        "c2": UnitFactory(code="P1.101", kind=UnitKind.COMMUNE, parent=p1),
+        "c3": UnitFactory(code="P2.100", kind=UnitKind.COMMUNE, parent=p2),
+    }
+
+
+@pytest.fixture
+def procedure(db):
+    """A 3-working-day procedure with a 50,000 VND fee."""
+    return ProcedureVersionFactory(time_limit=Decimal(3), time_unit=TimeUnit.WORKING_DAYS).procedure
+
+
+@pytest.fixture
+def users(tree):
+    return {
+        "clerk_c1": UserFactory(username="clerk_c1", unit=tree["c1"], role=Role.CLERK),
+        "clerk_c2": UserFactory(username="clerk_c2", unit=tree["c2"], role=Role.CLERK),
+        "officer_dept": UserFactory(username="officer_dept", unit=tree["dept"], role=Role.OFFICER),
+        "supervisor_p1": UserFactory(username="supervisor_p1", unit=tree["p1"], role=Role.SUPERVISOR),
+        "admin_p1": UserFactory(username="admin_p1", unit=tree["p1"], role=Role.ADMINISTRATOR),
+        "clerk_c3": UserFactory(username="clerk_c3", unit=tree["c3"], role=Role.CLERK),
+    }
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make

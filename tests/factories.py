@@ -1,0 +1,67 @@
+"""factory_boy factories shared by the test suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from apps.accounts.models import Role, User
+from apps.catalogue.models import Field, Procedure, ProcedureVersion, TimeUnit
+from apps.organisation.models import Unit, UnitKind
+from apps.organisation.services import save_unit
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Unit {o.code}")
+    kind = UnitKind.PROVINCE
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return save_unit(model_class(*args, **kwargs))
+
+
+class FieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Field
+        django_get_or_create = ("code",)
+
+    code = "LAND"
+    name = "Land"
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Procedure
+
+    code = factory.Sequence(lambda n: f"1.{n:06d}")
+
+
+class ProcedureVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProcedureVersion
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    valid_from = dt.date(2024, 1, 1)
+    valid_to = None
+    name = factory.LazyAttribute(lambda o: f"Procedure {o.procedure.code}")
+    field = factory.SubFactory(FieldFactory)
+    level = "commune"
+    time_limit = Decimal(3)
+    time_unit = TimeUnit.WORKING_DAYS
+    fee = Decimal(50000)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.CLERK
+    password = factory.django.Password("pass-123456")

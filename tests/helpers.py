@@ -1,0 +1,21 @@
+"""Small helpers for tests (import these; never import conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from casetracker.celery import app as celery_app
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn(*args: int) -> dt.datetime:
+    """An aware datetime in business time: ``vn(2026, 2, 13, 16, 30)``."""
+    return dt.datetime(*args, tzinfo=VN)
+
+
+def set_eager(value: bool) -> None:
+    """Switch in-process task execution. The app reads Django settings under the ``CELERY_`` namespace,
+    where the prefixed key shadows the plain one, so that is the key to change."""
+    celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = value

@@ -1,0 +1,94 @@
+"""The production stack for real: PostgreSQL, a Redis broker and a Celery worker in its own process.
+
+Selected by .ci/run when PostgreSQL and Redis answer (``DATABASE_URL`` and ``CELERY_BROKER_URL`` set);
+deselected otherwise (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from apps.core.actors import Actor
+from apps.dossiers import services
+from apps.dossiers.models import DossierEvent
+from casetracker.celery import app as celery_app
+from tests.helpers import set_eager
+
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _test_database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker():
+    """Start ``celery worker`` against the test database and wait until it answers a ping."""
+    set_eager(False)
+    celery_app.control.purge()
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "casetracker", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--hostname=stack-test@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(timeout=1.0):
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "the worker did not answer a ping within 60 s"
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        set_eager(True)
+
+
+def _wait_dispatched(event_ids: list[int], seconds: float = 30.0) -> list[DossierEvent]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        events = list(DossierEvent.objects.filter(pk__in=event_ids))
+        if events and all(e.dispatched_at for e in events):
+            return events
+        time.sleep(0.1)
+    raise AssertionError(f"events {event_ids} were not dispatched by the worker within {seconds} s")
+
+
+def test_a_transition_reaches_the_worker_through_redis(worker, calendar, tree, procedure, users, client_for):
+    assert connection.vendor == "postgresql"
+    assert celery_app.conf.broker_url.startswith("redis://")
+    client = client_for(users["clerk_c1"])
+    created = client.post(
+        "/api/v1/dossiers/", {"procedure": procedure.code, "receiving_unit": "P1.100"}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    code = created.json()["code"]
+    moved = client.post(f"/api/v1/dossiers/{code}/start-processing/", {}, format="json")
+    assert moved.status_code == 200
+    ids = [e["id"] for e in moved.json()["events"]]
+    assert len(ids) == 2
+
+    dispatched = _wait_dispatched(ids)
+    assert all(e.dispatched_at >= e.recorded_at for e in dispatched)
+
+
+def test_a_rolled_back_change_schedules_nothing(worker, calendar, tree, procedure):
+    received = services.receive_dossier(procedure=procedure, receiving_unit=tree["c1"], actor=Actor())
+    first = received.events.get()
+    _wait_dispatched([first.pk])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.start_processing(received, actor=Actor())
+        raise RuntimeError("abort")
+    assert list(DossierEvent.objects.filter(dossier=received).values_list("pk", flat=True)) == [first.pk]
