@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "apps.catalogue",
     "apps.workcalendar",
     "apps.dossiers",
+    "apps.petitions",
+    "apps.scoring",
+    "apps.statistics",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [

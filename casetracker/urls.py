@@ -7,6 +7,7 @@ from apps.accounts.api.views import MeView, TokenView
 from apps.catalogue.api.views import ProcedureViewSet
 from apps.dossiers.api.views import DossierViewSet
 from apps.organisation.api.views import UnitViewSet
+from apps.workcalendar.api.views import CalendarDaysView, DeadlinePreviewView
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
@@ -16,7 +17,13 @@ router.register("dossiers", DossierViewSet, basename="dossier")
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("calendar/days/", CalendarDaysView.as_view(), name="calendar-days"),
+    path("calendar/deadline/", DeadlinePreviewView.as_view(), name="calendar-deadline"),
     path("", include(router.urls)),
+    path("", include("apps.petitions.api.urls")),
+    path("", include("apps.scoring.api.urls")),
+    path("", include("apps.statistics.api.urls")),
+    path("", include("apps.integrations.api.urls")),
 ]
 
 urlpatterns = [

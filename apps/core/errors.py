@@ -32,6 +32,10 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     EVENT_BEFORE_PREVIOUS = "event_before_previous"
     DUPLICATE_DOSSIER = "duplicate_dossier"
+    UNKNOWN_DOSSIER = "unknown_dossier"
+    UNKNOWN_PETITION = "unknown_petition"
+    DUPLICATE_PETITION = "duplicate_petition"
+    PETITION_NOT_ANSWERED = "petition_not_answered"
 
 
 class DomainError(Exception):

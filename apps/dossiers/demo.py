@@ -19,13 +19,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import Role, User
@@ -37,7 +37,7 @@ from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, Rating, SupplementRequest
 from apps.dossiers.services.receipt import compute_legal_due, new_dossier_code
 from apps.dossiers.status import OPEN_STATUSES, Status, can_transition
-from apps.dossiers.timeliness import BUSINESS_TZ, Timeliness, classify, is_overdue_now
+from apps.dossiers.timeliness import BUSINESS_TZ, Timeliness, classify, is_overdue_now, local_date
 from apps.organisation.models import Unit, UnitKind
 from apps.workcalendar.deadlines import WorkingCalendar
 from apps.workcalendar.services import (
@@ -71,7 +71,7 @@ DEPARTMENT_BY_FIELD = {
 # Land dominates province volumes, certifications and civil status dominate communes (docs/domain.md).
 FIELD_WEIGHT = {
     Level.PROVINCE: {"DAT-DAI": 5.0, "DKKD": 1.5, "GIAO-THONG": 1.5},
-    Level.COMMUNE: {"CHUNG-THUC": 5.0, "HO-TICH": 3.0, "DAT-DAI": 1.5},
+    Level.COMMUNE: {"CHUNG-THUC": 3.0, "HO-TICH": 3.0, "DAT-DAI": 1.5},
 }
 # Online submissions arrive around the clock but mostly in the day and evening.
 ONLINE_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 8, 6, 7, 9, 9, 8, 7, 6, 6, 6, 5, 3, 2)
@@ -166,7 +166,9 @@ def ensure_demo_users(province: str = "H44") -> list[DemoUser]:
     for username, role, unit_code, superuser in _demo_user_specs(province):
         unit = units.get(unit_code)
         if unit is None:
-            raise DomainError(ErrorCode.UNKNOWN_UNIT, f"Unit {unit_code} for demo user {username} is missing.")
+            raise DomainError(
+                ErrorCode.UNKNOWN_UNIT, f"Unit {unit_code} for demo user {username} is missing."
+            )
         user = User.objects.filter(username=username).first() or User(username=username)
         user.unit = unit
         user.role = role
@@ -275,6 +277,10 @@ class DemoGenerator:
         self.days = days
         self.today = now.astimezone(BUSINESS_TZ).date()
         self._codes: set[str] = set()
+        # The follow-up task only marks events dispatched today, so seeded events are stored as already
+        # dispatched instead of queueing one task per event. Anything that later hangs off dispatch
+        # (live aggregates) must be rebuilt after seeding rather than fed event by event.
+        self.dispatched_at: dt.datetime = timezone.now()
         self._calendars: dict[str, WorkingCalendar] = {}
         province = Unit.objects.filter(code=province_code, parent__isnull=True).first()
         if province is None:
@@ -319,7 +325,7 @@ class DemoGenerator:
             if latest.level == Level.PROVINCE:
                 suffix = DEPARTMENT_BY_FIELD.get(latest.field.code)
                 info.department = departments.get(f"{province_code}.{suffix}") or next(spare)
-            weight = rng.lognormvariate(0, 0.8) * FIELD_WEIGHT[latest.level].get(latest.field.code, 1.0)
+            weight = rng.lognormvariate(0, 0.5) * FIELD_WEIGHT[latest.level].get(latest.field.code, 1.0)
             self.procedures[latest.level].append(info)
             self.procedure_weights[latest.level].append(weight)
         if not self.procedures[Level.COMMUNE] or not self.procedures[Level.PROVINCE]:
@@ -390,7 +396,8 @@ class DemoGenerator:
             return f"Công ty TNHH {rng.choice(COMPANY_WORDS)} {rng.randint(1, 99)}"
         return f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
 
-    def _code(self, unit: Unit, day: dt.date) -> str:
+    def new_code(self, unit: Unit, day: dt.date) -> str:
+        """A service-made receipt code, never twice in one run (a clash would abort a whole batch)."""
         while True:
             code = new_dossier_code(unit, day)
             if code not in self._codes:
@@ -412,7 +419,9 @@ class DemoGenerator:
             received_at = self._received_at(self.calendar(receiving.unit), channel)
             day = received_at.astimezone(BUSINESS_TZ).date()
             version = info.version_on(day)
-            if version is not None:
+            if version is not None and not (
+                channel == Channel.ONLINE and version.online_level == OnlineLevel.NONE
+            ):
                 return self._simulate(info, version, receiving, handling, channel, received_at, day)
         raise DomainError(ErrorCode.NO_PROCEDURE_VERSION, "No procedure version covers the demo period.")
 
@@ -428,10 +437,9 @@ class DemoGenerator:
         received_at: dt.datetime,
         day: dt.date,
     ) -> _Plan:
-        rng = self.rng
         calendar = self.calendar(handling.unit)
         dossier = Dossier(
-            code=self._code(receiving.unit, day),
+            code=self.new_code(receiving.unit, day),
             procedure=info.procedure,
             procedure_version=version,
             receiving_unit=receiving.unit,
@@ -445,9 +453,12 @@ class DemoGenerator:
             fee_amount=version.fee,
             created_by_system=ACTOR.system,
         )
-        legal = compute_legal_due(version, handling_unit=handling.unit, received_at=received_at, channel=channel)
+        legal = compute_legal_due(
+            version, handling_unit=handling.unit, received_at=received_at, channel=channel
+        )
         dossier.legal_due_at = legal
         dossier.effective_due_at = legal
+        dossier.due_on = local_date(legal)
         history = [events.received(dossier, at=received_at, actor=ACTOR)]
         supplements: list[SupplementRequest] = []
         life = _Life(self, dossier, calendar, history, supplements)
@@ -455,12 +466,9 @@ class DemoGenerator:
         obligation_at = life.run(steps)
         self._facts(life, receiving, handling, obligation_at)
         history.sort(key=lambda e: e.occurred_at)  # stable: a status change stays before a flag at its time
-        dispatched = self.dispatched_at
         for event in history:
-            event.dispatched_at = dispatched
+            event.dispatched_at = self.dispatched_at
         return _Plan(dossier, supplements, history)
-
-    dispatched_at: dt.datetime | None = None
 
     def _steps(
         self, dossier: Dossier, calendar: WorkingCalendar, handling: UnitProfile, legal: dt.datetime | None
@@ -490,17 +498,17 @@ class DemoGenerator:
         else:
             used = allowed + max(1, int(allowed * rng.uniform(0.02, 0.5))) + rng.randint(0, 2 * 480)
         start = max(1, min(int(used * rng.uniform(0.02, 0.15)), 480, used - 1))
-        middle: list[tuple[str, int]] = [("supplement", 0)] * supplements
+        middle = ["supplement"] * supplements
         obligation = end == Status.FINISHED and dossier.fee_amount > 0 and rng.random() < 0.30
         if obligation:
-            middle.append(("obligation", 0))
+            middle.append("obligation")
             if rng.random() < 0.5:
-                middle.append(("resume", 0))
+                middle.append("resume")
         while len(middle) > used - start - 1:
             middle.pop()
         points = sorted(rng.sample(range(start + 1, used), len(middle)))
         steps = [("process", start, 0)]
-        for (action, _), point in zip(middle, points, strict=True):
+        for action, point in zip(middle, points, strict=True):
             pause = rng.randint(60, 8 * 480) if action == "supplement" else 0
             steps.append((action, point, pause))
         if end != Status.FINISHED and supplements and rng.random() < 0.4:
@@ -624,7 +632,11 @@ class _Life:
         return obligation_at
 
     def _change(
-        self, target: Status, at: dt.datetime, kind: EventKind = EventKind.STATUS_CHANGED, data: dict | None = None
+        self,
+        target: Status,
+        at: dt.datetime,
+        kind: EventKind = EventKind.STATUS_CHANGED,
+        data: dict | None = None,
     ) -> None:
         dossier = self.dossier
         if not can_transition(dossier.status, target) or at < dossier.status_changed_at:
@@ -642,7 +654,9 @@ class _Life:
         dossier.paused_since = at
         reason = self.rng.choice(SUPPLEMENT_REASONS)
         self.supplements.append(
-            SupplementRequest(dossier=dossier, number=dossier.supplement_count, requested_at=at, reason=reason)
+            SupplementRequest(
+                dossier=dossier, number=dossier.supplement_count, requested_at=at, reason=reason
+            )
         )
         data = {"number": dossier.supplement_count, "reason": reason}
         self._change(Status.SUPPLEMENT_REQUESTED, at, EventKind.SUPPLEMENT_REQUESTED, data)
@@ -656,6 +670,7 @@ class _Life:
         if dossier.legal_due_at is not None:
             pauses = [(r.requested_at, r.completed_at) for r in self.supplements]
             dossier.effective_due_at = self.calendar.effective_due_at(dossier.legal_due_at, pauses)
+            dossier.due_on = local_date(dossier.effective_due_at)
 
     def _complete_supplement(self, at: dt.datetime) -> None:
         dossier = self.dossier
@@ -674,11 +689,25 @@ class _Life:
             self._close_open_pause(at)
         if dossier.ended_at is None:
             dossier.ended_at = at
-            dossier.ended_on = at.astimezone(BUSINESS_TZ).date()
+            dossier.ended_on = local_date(at)
+            dossier.processing_minutes = self._net_working_minutes()
         dossier.timeliness = classify(
-            ended_at=dossier.ended_at, due_at=dossier.effective_due_at, supplement_count=dossier.supplement_count
+            ended_at=dossier.ended_at,
+            due_at=dossier.effective_due_at,
+            supplement_count=dossier.supplement_count,
         )
         self._change(target, at, data={"timeliness": dossier.timeliness})
+
+    def _net_working_minutes(self) -> int | None:
+        dossier = self.dossier
+        if dossier.received_at is None or dossier.ended_at is None:
+            return None
+        paused = sum(
+            self.calendar.working_minutes_between(r.requested_at, r.completed_at)
+            for r in self.supplements
+            if r.completed_at is not None
+        )
+        return max(0, self.calendar.working_minutes_between(dossier.received_at, dossier.ended_at) - paused)
 
     def flag(self, flag: Flag, at: dt.datetime) -> None:
         if at > self.now or getattr(self.dossier, flag):
@@ -709,10 +738,12 @@ def _avoid_stored_codes(plans: list[_Plan], generator: DemoGenerator) -> None:
     by_code = {p.dossier.code: p.dossier for p in plans}
     codes = list(by_code)
     for start in range(0, len(codes), 500):
-        for code in Dossier.objects.filter(code__in=codes[start : start + 500]).values_list("code", flat=True):
+        for code in Dossier.objects.filter(code__in=codes[start : start + 500]).values_list(
+            "code", flat=True
+        ):
             dossier = by_code[code]
             assert dossier.received_on is not None
-            dossier.code = generator._code(dossier.receiving_unit, dossier.received_on)
+            dossier.code = generator.new_code(dossier.receiving_unit, dossier.received_on)
 
 
 def seed_dossiers(
@@ -730,7 +761,7 @@ def seed_dossiers(
     generator = DemoGenerator(province_code=province_code, seed=seed, now=now, days=days)
     summary = SeedSummary()
     for size in _batches(count, batch):
-        generator.dispatched_at = dt.datetime.now(tz=dt.UTC)
+        generator.dispatched_at = timezone.now()
         plans = [generator.plan() for _ in range(size)]
         with transaction.atomic():
             _write(plans, generator)
@@ -778,7 +809,3 @@ def _seconds(value: dt.time) -> int:
 
 def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-
-
-def fee_total(plans: list[_Plan]) -> Decimal:
-    return sum((p.dossier.fee_amount for p in plans), Decimal(0))

@@ -52,6 +52,7 @@ class Dossier(models.Model):
     # one. While a pause is open the effective due date is unknown and stays at its last value.
     legal_due_at = models.DateTimeField(null=True, blank=True)
     effective_due_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="Local date of the effective due instant.")
     status_changed_at = models.DateTimeField(null=True, blank=True)
     paused_since = models.DateTimeField(null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
@@ -62,6 +63,10 @@ class Dossier(models.Model):
     )
     ended_on = models.DateField(null=True, blank=True)
     timeliness = models.CharField(max_length=8, choices=Timeliness.choices, blank=True, default="")
+    processing_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Working minutes from receipt to end, supplement pauses excluded."
+    )
+    has_petition = models.BooleanField(default=False, help_text="A petition (PAKN) is linked to it.")
 
     fee_amount = models.DecimalField(max_digits=14, decimal_places=0, default=0)
     paid_online = models.BooleanField(default=False)
@@ -97,6 +102,7 @@ class Dossier(models.Model):
             models.Index(fields=["-received_at", "-id"], name="dossier_received_idx"),
             models.Index(fields=["status", "effective_due_at"], name="dossier_status_due_idx"),
             models.Index(fields=["procedure", "-received_at"], name="dossier_procedure_idx"),
+            models.Index(fields=["handling_unit", "received_on", "ended_on"], name="dossier_unit_period_idx"),
         ]
 
     def __str__(self) -> str:

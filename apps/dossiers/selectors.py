@@ -7,9 +7,13 @@ import datetime as dt
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from apps.dossiers.models import Dossier
+from apps.catalogue.models import TimeUnit
+from apps.catalogue.rules import time_limit_for
+from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.status import OPEN_STATUSES
 from apps.organisation.models import Unit
+from apps.workcalendar.deadlines import DeadlineExplanation
+from apps.workcalendar.services import calendar_for_unit
 
 
 def overdue_now_q(now: dt.datetime | None = None) -> Q:
@@ -29,3 +33,17 @@ def in_unit_subtree(queryset: QuerySet[Dossier], unit: Unit) -> QuerySet[Dossier
 
 def with_related(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
     return queryset.select_related("procedure", "procedure_version", "receiving_unit", "handling_unit")
+
+
+def explain_legal_due(dossier: Dossier) -> DeadlineExplanation | None:
+    """Recompute the legal due date with today's calendar and say why; None before receipt or without a limit.
+
+    The stored due date is never changed by this: if the calendar was edited after receipt, the two can
+    differ, and the caller shows both.
+    """
+    if dossier.received_at is None or dossier.legal_due_at is None:
+        return None
+    version = dossier.procedure_version
+    limit = time_limit_for(version, online=dossier.channel == Channel.ONLINE)
+    calendar = calendar_for_unit(dossier.handling_unit)
+    return calendar.explain(dossier.received_at, limit, TimeUnit(version.time_unit))

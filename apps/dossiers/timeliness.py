@@ -16,6 +16,11 @@ from django.db import models
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def local_date(instant: dt.datetime | None) -> dt.date | None:
+    """The business-time calendar date of an instant (statistics group by these, never by UTC dates)."""
+    return instant.astimezone(BUSINESS_TZ).date() if instant is not None else None
+
+
 class Timeliness(models.TextChoices):
     EARLY = "early", "early"
     ON_TIME = "on_time", "on time"

@@ -222,7 +222,7 @@ def test_events_are_append_only(received):
 def test_follow_up_task_runs_after_commit(calendar, tree, procedure, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         d = services.receive_dossier(procedure=procedure, receiving_unit=tree["c1"], actor=CLERK)
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the event's follow-up task and the statistics refresh
     assert DossierEvent.objects.get(dossier=d).dispatched_at is not None
 
 

@@ -11,6 +11,7 @@ from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, Rating, SupplementRequest
 from apps.dossiers.status import Status
 from apps.organisation.models import Unit
+from apps.workcalendar.api.serializers import ExplanationOut
 
 
 def unit_field(**kwargs) -> CodeField:
@@ -154,3 +155,13 @@ class DossierDetailOut(DossierOut):
     class Meta(DossierOut.Meta):
         fields = [*DossierOut.Meta.fields, "supplement_requests", "events"]
         read_only_fields = fields
+
+
+class DossierDeadlineOut(serializers.Serializer):
+    legal_due_at = serializers.DateTimeField(allow_null=True, help_text="Fixed at receipt; never moves.")
+    effective_due_at = serializers.DateTimeField(allow_null=True, help_text="Legal due + closed pauses.")
+    paused_working_minutes = serializers.IntegerField(help_text="Working time of closed supplement pauses.")
+    explanation = ExplanationOut(allow_null=True, help_text="Null before receipt or without a time limit.")
+    matches_stored = serializers.BooleanField(
+        help_text="False when the calendar was edited after receipt: the stored legal due date still applies."
+    )

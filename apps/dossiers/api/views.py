@@ -22,8 +22,9 @@ from apps.dossiers.api import serializers as s
 from apps.dossiers.api.filters import DossierFilter
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.permissions import can_act_on, can_create_at, visible_dossiers
-from apps.dossiers.selectors import with_related
+from apps.dossiers.selectors import explain_legal_due, with_related
 from apps.dossiers.status import Status
+from apps.workcalendar.services import calendar_for_unit
 
 ERRORS = {**COMMON_ERRORS, 409: error("`illegal_transition`: not allowed from the current status")}
 
@@ -95,6 +96,26 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         else:
             dossier = services.receive_dossier(actor=self._actor(), **values)
         return self._respond(dossier, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Why the dossier is due when it is", responses={200: s.DossierDeadlineOut, **ERRORS}
+    )
+    @action(detail=True, methods=["get"])
+    def deadline(self, request: Request, code: str | None = None) -> Response:
+        dossier = self.get_object()
+        explanation = explain_legal_due(dossier)
+        paused = 0
+        if dossier.legal_due_at and dossier.effective_due_at:
+            calendar = calendar_for_unit(dossier.handling_unit)
+            paused = calendar.working_minutes_between(dossier.legal_due_at, dossier.effective_due_at)
+        body = {
+            "legal_due_at": dossier.legal_due_at,
+            "effective_due_at": dossier.effective_due_at,
+            "paused_working_minutes": paused,
+            "explanation": explanation,
+            "matches_stored": explanation is None or explanation.due_at == dossier.legal_due_at,
+        }
+        return Response(s.DossierDeadlineOut(body).data)
 
     @_action_schema("Accept an online submission (1 → 2); the clock starts")
     @action(detail=True, methods=["post"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers.models import Dossier, DossierEvent
+from apps.statistics.tracking import dossier_changed
 
 # Clocks of external systems drift; an instant this far ahead of ours is still accepted as "now".
 FUTURE_TOLERANCE = dt.timedelta(minutes=2)
@@ -52,10 +53,14 @@ def resolve_time(
     return at
 
 
-def record(event: DossierEvent) -> DossierEvent:
-    """Insert the event and schedule its follow-up task once the transaction commits."""
+def record(event: DossierEvent, *, also_unit_ids: tuple[int, ...] = ()) -> DossierEvent:
+    """Insert the event; once the transaction commits, run its follow-up task and refresh statistics.
+
+    ``also_unit_ids``: other units whose statistics the change touches (the previous handling unit).
+    """
     from apps.dossiers.tasks import process_dossier_event
 
     event.save()
     transaction.on_commit(partial(process_dossier_event.delay, event.pk))
+    dossier_changed(event.dossier, also_unit_ids=also_unit_ids)
     return event

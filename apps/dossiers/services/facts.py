@@ -62,8 +62,9 @@ def assign_handling_unit(
     at = resolve_time(at, not_before=dossier.received_at or dossier.registered_at)
     if dossier.handling_unit_id == unit.pk:
         return dossier
-    previous_code = dossier.handling_unit.code
+    previous = dossier.handling_unit
     dossier.handling_unit = unit
     dossier.save(update_fields=["handling_unit", "updated_at"])
-    record(events.handling_unit_assigned(dossier, previous_code=previous_code, at=at, actor=actor, note=note))
+    event = events.handling_unit_assigned(dossier, previous_code=previous.code, at=at, actor=actor, note=note)
+    record(event, also_unit_ids=(previous.pk,))
     return dossier

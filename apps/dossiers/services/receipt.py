@@ -9,13 +9,14 @@ from decimal import Decimal
 from django.db import transaction
 
 from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
+from apps.catalogue.rules import time_limit_for, version_for
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers import events
 from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.services._common import locked, record, resolve_time
 from apps.dossiers.status import Status, check_transition
-from apps.dossiers.timeliness import BUSINESS_TZ
+from apps.dossiers.timeliness import BUSINESS_TZ, local_date
 from apps.organisation.models import Unit
 from apps.workcalendar.services import calendar_for_unit
 
@@ -25,29 +26,11 @@ def new_dossier_code(unit: Unit, day: dt.date) -> str:
     return f"{unit.code}-{day:%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def version_for(procedure: Procedure, day: dt.date) -> ProcedureVersion:
-    version = procedure.version_on(day)
-    if version is None:
-        raise DomainError(
-            ErrorCode.NO_PROCEDURE_VERSION,
-            f"Procedure {procedure.code} has no version in force on {day.isoformat()}.",
-            field="procedure",
-        )
-    return version
-
-
-def time_limit_for(version: ProcedureVersion, channel: int) -> Decimal:
-    """Online dossiers get the procedure's shorter online limit when it has one."""
-    if channel == Channel.ONLINE and version.online_time_limit:
-        return version.online_time_limit
-    return version.time_limit
-
-
 def compute_legal_due(
     version: ProcedureVersion, *, handling_unit: Unit, received_at: dt.datetime, channel: int
 ):
     """The legal due instant, fixed at receipt from the handling unit's calendar; None without a limit."""
-    limit = time_limit_for(version, channel)
+    limit = time_limit_for(version, online=channel == Channel.ONLINE)
     if not limit and version.time_unit not in (TimeUnit.SAME_DAY, TimeUnit.HALF_DAY):
         return None
     return calendar_for_unit(handling_unit).due_at(received_at, limit, TimeUnit(version.time_unit))
@@ -67,6 +50,7 @@ def _apply_receipt(dossier: Dossier, received_at: dt.datetime) -> None:
         channel=dossier.channel,
     )
     dossier.effective_due_at = dossier.legal_due_at
+    dossier.due_on = local_date(dossier.effective_due_at)
 
 
 @transaction.atomic

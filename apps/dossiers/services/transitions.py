@@ -17,7 +17,7 @@ from apps.dossiers import events
 from apps.dossiers.models import Dossier, EventKind, SupplementRequest
 from apps.dossiers.services._common import locked, record, resolve_time
 from apps.dossiers.status import Status, check_transition
-from apps.dossiers.timeliness import BUSINESS_TZ, classify
+from apps.dossiers.timeliness import classify, local_date
 from apps.workcalendar.services import calendar_for_unit
 
 
@@ -64,6 +64,20 @@ def _close_open_pause(dossier: Dossier, at: dt.datetime) -> None:
         pauses = list(dossier.supplement_requests.values_list("requested_at", "completed_at"))
         calendar = calendar_for_unit(dossier.handling_unit)
         dossier.effective_due_at = calendar.effective_due_at(dossier.legal_due_at, pauses)
+        dossier.due_on = local_date(dossier.effective_due_at)
+
+
+def _net_working_minutes(dossier: Dossier) -> int | None:
+    """Working time from receipt to end with the supplement pauses taken out (average processing time)."""
+    if dossier.received_at is None or dossier.ended_at is None:
+        return None
+    calendar = calendar_for_unit(dossier.handling_unit)
+    paused = sum(
+        calendar.working_minutes_between(start, end)
+        for start, end in dossier.supplement_requests.values_list("requested_at", "completed_at")
+        if end is not None
+    )
+    return max(0, calendar.working_minutes_between(dossier.received_at, dossier.ended_at) - paused)
 
 
 def _end(dossier: Dossier, at: dt.datetime) -> None:
@@ -72,7 +86,8 @@ def _end(dossier: Dossier, at: dt.datetime) -> None:
         _close_open_pause(dossier, at)
     if dossier.ended_at is None:
         dossier.ended_at = at
-        dossier.ended_on = at.astimezone(BUSINESS_TZ).date()
+        dossier.ended_on = local_date(at)
+        dossier.processing_minutes = _net_working_minutes(dossier)
     dossier.timeliness = classify(
         ended_at=dossier.ended_at, due_at=dossier.effective_due_at, supplement_count=dossier.supplement_count
     )

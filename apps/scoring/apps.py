@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ScoringConfig(AppConfig):
+    name = "apps.scoring"
+    label = "scoring"
+    verbose_name = "Index 766 rule book"

@@ -1,0 +1,127 @@
+"""Aggregates at the leaves: one row per handling unit × named period × procedure.
+
+Rows are never incremented in place: a dirty (unit, period) is recomputed from the dossier rows with the
+same SQL the full rebuild uses, so incremental and rebuilt aggregates cannot drift apart. Parents
+(departments, provinces) are never stored: they are the sum of their descendants' rows at read time.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.statistics.periods import NAMED_KINDS
+
+PERIOD_KIND_CHOICES = [(k.value, k.value) for k in NAMED_KINDS]
+
+# The dossier-based counts of a leaf, in the order the SQL produces them. Each is documented where it
+# is defined (apps/statistics/counting.py).
+COUNT_FIELDS = (
+    "received",
+    "received_synced",
+    "received_online_counted",
+    "received_reused",
+    "in_period",
+    "on_time",
+    "ended",
+    "ended_early",
+    "ended_on_time",
+    "ended_late",
+    "open_in_time",
+    "open_overdue",
+    "processing_minutes",
+    "e_result",
+    "digitized",
+    "personal_storage",
+    "eid",
+    "fee_dossiers",
+    "fee_paid_online",
+    "fee_synced",
+    "satisfactory",
+    "online_received",
+)
+
+
+class LeafCounts(models.Model):
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
+    procedure = models.ForeignKey("catalogue.Procedure", on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+
+    received = models.PositiveIntegerField(default=0)
+    received_synced = models.PositiveIntegerField(default=0)
+    received_online_counted = models.PositiveIntegerField(default=0)
+    received_reused = models.PositiveIntegerField(default=0)
+    in_period = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ended = models.PositiveIntegerField(default=0)
+    ended_early = models.PositiveIntegerField(default=0)
+    ended_on_time = models.PositiveIntegerField(default=0)
+    ended_late = models.PositiveIntegerField(default=0)
+    open_in_time = models.PositiveIntegerField(default=0)
+    open_overdue = models.PositiveIntegerField(default=0)
+    processing_minutes = models.BigIntegerField(default=0)
+    e_result = models.PositiveIntegerField(default=0)
+    digitized = models.PositiveIntegerField(default=0)
+    personal_storage = models.PositiveIntegerField(default=0)
+    eid = models.PositiveIntegerField(default=0)
+    fee_dossiers = models.PositiveIntegerField(default=0)
+    fee_paid_online = models.PositiveIntegerField(default=0)
+    fee_synced = models.PositiveIntegerField(default=0)
+    satisfactory = models.PositiveIntegerField(default=0)
+    online_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_kind", "period_start", "unit", "procedure"], name="leaf_counts_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["period_kind", "period_start", "unit"], name="leaf_counts_period_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.procedure_id} {self.period_kind} {self.period_start}"
+
+
+class DirtyLeaf(models.Model):
+    """A (unit, period) whose leaves must be recomputed; written on commit, drained by a debounced task."""
+
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period_kind", "period_start"], name="dirty_leaf_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"dirty {self.unit_id} {self.period_kind} {self.period_start}"
+
+
+class ScoreSnapshot(models.Model):
+    """A closed week's or month's score of one unit, frozen so history and trends are cheap and stable."""
+
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    methodology_version = models.CharField(max_length=64)
+    total = models.DecimalField(max_digits=6, decimal_places=2)
+    groups = models.JSONField()
+    indicators = models.JSONField()
+    inputs = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "period_kind", "period_start", "methodology_version"],
+                name="score_snapshot_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["period_kind", "period_start"], name="score_snapshot_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period_kind} {self.period_start}: {self.total}"
