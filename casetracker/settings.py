@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from casetracker import env
@@ -151,7 +152,21 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Safety net for the debounced drain (a worker restart can drop a scheduled one).
+    "statistics-drain": {"task": "statistics.drain_dirty_leaves", "schedule": 5.0},
+    # Unfinished dossiers are judged on a new day after midnight.
+    "statistics-refresh-current": {
+        "task": "statistics.refresh_current_periods",
+        "schedule": crontab(hour=0, minute=1),
+    },
+    "statistics-snapshot": {
+        "task": "statistics.snapshot_closed_periods",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    # The exact, from-scratch recomputation; must equal what the incremental path kept.
+    "statistics-rebuild": {"task": "statistics.rebuild_all", "schedule": crontab(hour=2, minute=30)},
+}
 
 LOGGING = {
     "version": 1,

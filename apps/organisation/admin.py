@@ -12,7 +12,7 @@ from apps.organisation.services import save_unit
 class UnitAdminForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ("code", "name", "kind", "parent", "is_active")
+        fields = ("code", "name", "kind", "parent", "is_active", "offers_electronic_certified_copy")
 
     def clean_parent(self) -> Unit | None:
         parent = self.cleaned_data.get("parent")
@@ -27,15 +27,32 @@ class UnitAdminForm(forms.ModelForm):
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     form = UnitAdminForm
-    list_display = ("code", "name", "kind", "parent", "depth", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "depth",
+        "is_active",
+        "offers_electronic_certified_copy",
+    )
     list_display_links = ("code", "name")
-    list_filter = ("kind", "is_active", "depth")
+    list_filter = ("kind", "is_active", "offers_electronic_certified_copy", "depth")
     list_select_related = ("parent",)
     search_fields = ("code", "name")
     ordering = ("path",)
     autocomplete_fields = ("parent",)
     readonly_fields = ("path", "depth")
-    fields = ("code", "name", "kind", "parent", "is_active", "path", "depth")
+    fields = (
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "is_active",
+        "offers_electronic_certified_copy",
+        "path",
+        "depth",
+    )
     show_full_result_count = False
     list_per_page = 100
 

@@ -38,6 +38,10 @@ class Unit(models.Model):
     path = models.CharField(max_length=512, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
+    offers_electronic_certified_copy = models.BooleanField(
+        default=False,
+        help_text="The commune issues electronic certified copies (digitization group of the index).",
+    )
 
     objects = UnitQuerySet.as_manager()
 

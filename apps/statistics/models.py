@@ -125,3 +125,16 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.period_kind} {self.period_start}: {self.total}"
+
+
+class AggregateVersion(models.Model):
+    """A single row bumped after every drain, rebuild and refresh: read caches key on it to know when to drop.
+
+    It is touched once per drain (about once a second at most), never inside a dossier's transaction.
+    """
+
+    version = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"aggregates v{self.version}"

@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from apps.statistics.counting import insert_leaf_rows
-from apps.statistics.models import DirtyLeaf, LeafCounts
+from apps.statistics.models import AggregateVersion, DirtyLeaf, LeafCounts
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,16 @@ MAX_PERIODS_PER_KIND = 120
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def bump_version() -> None:
+    updated = AggregateVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    if not updated:
+        AggregateVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+
+
+def current_version() -> int:
+    return AggregateVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
 
 
 def named_periods_between(first: dt.date, last: dt.date) -> list[Period]:
@@ -53,11 +63,13 @@ def rebuild_all(*, on: dt.date | None = None) -> int:
     LeafCounts.objects.all().delete()
     DirtyLeaf.objects.all().delete()
     if bounds["first"] is None:
+        bump_version()
         return 0
     periods = named_periods_between(bounds["first"], max(on, bounds["last"]))
     inserted = 0
     for kind in NAMED_KINDS:  # one statement per kind keeps each join small
         inserted += _execute(*insert_leaf_rows([p for p in periods if p.kind == kind], on))
+    bump_version()
     logger.info("rebuilt %s leaf rows over %s periods", inserted, len(periods))
     return inserted
 
@@ -115,6 +127,7 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
                 break
             DirtyLeaf.objects.filter(id__in=[row[0] for row in claimed]).delete()
             recompute([row[1:] for row in claimed], on=on)
+            bump_version()
         total += len(claimed)
     if total:
         logger.info("recomputed %s dirty unit-periods in %.3f s", total, time.monotonic() - started)
@@ -128,4 +141,6 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     periods = [containing(kind, on) for kind in NAMED_KINDS]
     for period in periods:
         LeafCounts.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()
-    return _execute(*insert_leaf_rows(periods, on))
+    inserted = _execute(*insert_leaf_rows(periods, on))
+    bump_version()
+    return inserted

@@ -22,3 +22,10 @@ def rebuild_all() -> int:
 def refresh_current_periods() -> int:
     """At midnight unfinished dossiers are judged on a new day: recompute every unit's current periods."""
     return services.refresh_current_periods()
+
+
+@shared_task(name="statistics.snapshot_closed_periods", ignore_result=True)
+def snapshot_closed_periods() -> int:
+    from apps.statistics.reports import snapshot_closed_periods as snapshot
+
+    return snapshot()

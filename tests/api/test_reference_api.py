@@ -21,6 +21,7 @@ def test_unit_detail_subtree_and_tree(tree, users, client_for):
         "depth": 1,
         "path": "P1/P1.100/",
         "is_active": True,
+        "offers_electronic_certified_copy": False,
     }
     subtree = client.get("/api/v1/units/P1/subtree/?kind=commune").json()
     assert [u["code"] for u in subtree["results"]] == ["P1.100", "P1.101"]

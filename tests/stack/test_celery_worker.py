@@ -92,3 +92,28 @@ def test_a_rolled_back_change_schedules_nothing(worker, calendar, tree, procedur
         services.start_processing(received, actor=Actor())
         raise RuntimeError("abort")
     assert list(DossierEvent.objects.filter(dossier=received).values_list("pk", flat=True)) == [first.pk]
+
+
+def test_a_transition_shows_in_the_live_score(worker, calendar, tree, procedure, users, client_for):
+    """Receive and finish a dossier over the API; the worker's drain brings it into the province's score."""
+    client = client_for(users["clerk_c1"])
+    supervisor = client_for(users["supervisor_p1"])
+
+    def progress():
+        body = supervisor.get("/api/v1/units/P1/score/").json()
+        return next(i for i in body["score"]["indicators"] if i["code"] == "PROGRESS")
+
+    before = progress()
+    created = client.post(
+        "/api/v1/dossiers/", {"procedure": procedure.code, "receiving_unit": "P1.100"}, format="json"
+    )
+    assert created.status_code == 201
+    client.post(f"/api/v1/dossiers/{created.json()['code']}/finish/", {}, format="json")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = progress()
+        if now["denominator"] == before["denominator"] + 1:
+            break
+        time.sleep(0.1)
+    assert now["denominator"] == before["denominator"] + 1
+    assert now["numerator"] == before["numerator"] + 1

@@ -6,10 +6,27 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from apps.catalogue.api.serializers import ProcedureDetailSerializer, ProcedureSerializer
+from apps.accounts.models import Role, User
+from apps.catalogue.api.serializers import (
+    ProcedureDetailSerializer,
+    ProcedureSerializer,
+    ProcedureVersionFactsIn,
+    ProcedureVersionSerializer,
+)
 from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.selectors import attach_current, procedures_with_version_on
+from apps.core.api.schema import COMMON_ERRORS
+
+
+def can_record_catalogue_facts(user: User) -> bool:
+    """The catalogue is shared by every unit, so only administrators (and superusers) change it."""
+    return bool(user.is_superuser) or user.role == Role.ADMINISTRATOR
+
 
 ON_PARAMETER = OpenApiParameter(
     "on", OpenApiTypes.DATE, description="Show the version in force on this date (default: today)."
@@ -86,3 +103,42 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         return attach_current([super().get_object()])[0]
+
+    @extend_schema(
+        summary="Record a version's publication facts and online service level (administrators)",
+        parameters=[
+            OpenApiParameter(
+                "valid_from",
+                OpenApiTypes.DATE,
+                OpenApiParameter.PATH,
+                description="First day of the version.",
+            )
+        ],
+        request=ProcedureVersionFactsIn,
+        responses={200: ProcedureVersionSerializer, **COMMON_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"versions/(?P<valid_from>[^/]+)",
+        url_name="version",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def version(self, request: Request, code: str | None = None, valid_from: str | None = None) -> Response:
+        if not can_record_catalogue_facts(request.user):
+            raise PermissionDenied("Only administrators may change the procedure catalogue.")
+        try:
+            day = serializers.DateField().run_validation(valid_from)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"valid_from": exc.detail}) from None
+        version = (
+            ProcedureVersion.objects.select_related("field")
+            .filter(procedure__code=code, valid_from=day)
+            .first()
+        )
+        if version is None:
+            raise NotFound(f"Procedure {code} has no version starting {day}.")
+        data = ProcedureVersionFactsIn(instance=version, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(ProcedureVersionSerializer(data.save()).data)

@@ -79,6 +79,10 @@ class RatingIn(ActionIn):
 
 class EventOut(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # Declared, not derived: a model small-integer's range depends on the database backend, and the
+    # committed schema must be the same on SQLite and PostgreSQL.
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_null=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_null=True, read_only=True)
 
     class Meta:
         model = DossierEvent
@@ -101,6 +105,8 @@ class EventOut(serializers.ModelSerializer):
 
 
 class SupplementRequestOut(serializers.ModelSerializer):
+    number = serializers.IntegerField(read_only=True, help_text="1 for the first request; a 2nd makes it late.")
+
     class Meta:
         model = SupplementRequest
         fields = ["number", "requested_at", "completed_at", "reason"]

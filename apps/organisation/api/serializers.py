@@ -11,8 +11,33 @@ class UnitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Unit
-        fields = ["code", "name", "kind", "parent", "depth", "path", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "depth",
+            "path",
+            "is_active",
+            "offers_electronic_certified_copy",
+        ]
         read_only_fields = fields
+
+
+class UnitFlagsIn(serializers.Serializer):
+    """The only unit fact the API changes; the tree itself is edited in the admin (paths must stay right)."""
+
+    offers_electronic_certified_copy = serializers.BooleanField(
+        help_text="The commune issues electronic certified copies (digitization group of the index)."
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            others = sorted(set(data) - set(self.fields))
+            if others:
+                message = "Only offers_electronic_certified_copy can be changed through the API."
+                raise serializers.ValidationError({name: [message] for name in others}, code="read_only")
+        return super().to_internal_value(data)
 
 
 class UnitTreeSerializer(serializers.Serializer):

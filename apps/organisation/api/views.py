@@ -6,11 +6,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.scope import visible_units
-from apps.organisation.api.serializers import UnitSerializer, UnitTreeSerializer
+from apps.accounts.models import Role, User
+from apps.accounts.scope import in_scope, sees_everything, visible_units
+from apps.core.api.schema import COMMON_ERRORS
+from apps.organisation.api.serializers import UnitFlagsIn, UnitSerializer, UnitTreeSerializer
 from apps.organisation.models import Unit, UnitKind
 from apps.organisation.selectors import nested_tree
 
@@ -28,6 +31,11 @@ class UnitFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(code__istartswith=value) | Q(name__icontains=value))
+
+
+def can_manage_unit(user: User, unit: Unit) -> bool:
+    """Unit facts scored by the index are set by administrators of a subtree holding the unit."""
+    return sees_everything(user) or (user.role == Role.ADMINISTRATOR and in_scope(user, unit))
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
@@ -57,3 +65,18 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def tree(self, request: Request, code: str | None = None) -> Response:
         return Response(UnitTreeSerializer(nested_tree(self.get_object())).data)
+
+    @extend_schema(
+        summary="Set whether the unit offers electronic certified copies (administrators of its subtree)",
+        request=UnitFlagsIn,
+        responses={200: UnitSerializer, **COMMON_ERRORS},
+    )
+    def partial_update(self, request: Request, code: str | None = None) -> Response:
+        unit = self.get_object()
+        if not can_manage_unit(request.user, unit):
+            raise PermissionDenied("Only administrators of a subtree holding this unit may change it.")
+        data = UnitFlagsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        unit.offers_electronic_certified_copy = data.validated_data["offers_electronic_certified_copy"]
+        unit.save(update_fields=["offers_electronic_certified_copy"])  # no path change: save_unit not needed
+        return Response(UnitSerializer(unit).data)

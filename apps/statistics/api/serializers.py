@@ -1,0 +1,197 @@
+"""Output shapes of the statistics endpoints (and their query parameters)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.statistics.reports import MEASURES
+
+
+class PeriodOut(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class GroupOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    percent = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class IndicatorOut(serializers.Serializer):
+    code = serializers.CharField()
+    group = serializers.CharField()
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    rate = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    status = serializers.CharField(help_text="scored, no_data, not_applicable or full_when_empty")
+
+
+class ScoreOut(serializers.Serializer):
+    total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    methodology_version = serializers.CharField()
+    level = serializers.CharField()
+    band = serializers.CharField()
+    groups = GroupOut(many=True)
+    indicators = IndicatorOut(many=True)
+
+
+class PreviousOut(serializers.Serializer):
+    period = PeriodOut()
+    total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    delta = serializers.DecimalField(max_digits=6, decimal_places=2)
+    rank = serializers.IntegerField(allow_null=True)
+    rank_change = serializers.IntegerField(allow_null=True, help_text="Positive: moved up.")
+
+
+class UnitScoreOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code", help_text="Unit code.")
+    period = PeriodOut()
+    judged_on = serializers.DateField(help_text="Unfinished dossiers are judged on this day.")
+    score = ScoreOut()
+    inputs = serializers.DictField(child=serializers.IntegerField(), help_text="The counts behind the score.")
+    rank = serializers.IntegerField(allow_null=True, help_text="Competition rank among siblings.")
+    siblings = serializers.IntegerField()
+    previous = PreviousOut()
+
+
+class RankingRowOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code", help_text="Unit code.")
+    name = serializers.CharField(source="unit.name")
+    rank = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=6, decimal_places=2, help_text="What the rank is by.")
+    total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    band = serializers.CharField()
+    groups = serializers.DictField(child=serializers.DecimalField(max_digits=6, decimal_places=2))
+    delta = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    previous_rank = serializers.IntegerField(allow_null=True)
+    rank_change = serializers.IntegerField(allow_null=True)
+    dossiers = serializers.IntegerField()
+
+
+class MoverOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code", help_text="Unit code.")
+    delta = serializers.DecimalField(max_digits=6, decimal_places=2)
+    rank = serializers.IntegerField()
+    previous_rank = serializers.IntegerField(allow_null=True)
+
+
+class StreakOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code", help_text="Unit code.")
+    periods = serializers.IntegerField()
+
+
+class RankingSummaryOut(serializers.Serializer):
+    units = serializers.IntegerField()
+    bands = serializers.DictField(child=serializers.IntegerField())
+    top10_spread = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    band_gap = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    biggest_movers = MoverOut(many=True)
+    first_streak = StreakOut(allow_null=True)
+
+
+class RankingsOut(serializers.Serializer):
+    parent = serializers.CharField(source="parent.code", help_text="Unit code.")
+    period = PeriodOut()
+    by = serializers.CharField()
+    methodology_version = serializers.CharField(allow_null=True)
+    rows = RankingRowOut(many=True)
+    summary = RankingSummaryOut()
+
+
+class TrendPointOut(serializers.Serializer):
+    period = PeriodOut()
+    total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    groups = serializers.DictField(child=serializers.DecimalField(max_digits=6, decimal_places=2))
+    closed = serializers.BooleanField()
+
+
+class ChangeOut(serializers.Serializer):
+    kind = serializers.CharField()
+    code = serializers.CharField()
+    target = serializers.DecimalField(max_digits=7, decimal_places=4)
+    current_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    projected_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    gain = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class ProjectionOut(serializers.Serializer):
+    current_total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    projected_total = serializers.DecimalField(max_digits=6, decimal_places=2)
+    gain = serializers.DecimalField(max_digits=6, decimal_places=2)
+    changes = ChangeOut(many=True)
+
+
+class ShortfallOut(serializers.Serializer):
+    kind = serializers.CharField()
+    code = serializers.CharField()
+    group = serializers.CharField()
+    points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    missing = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class WhatIfOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code", help_text="Unit code.")
+    period = PeriodOut()
+    total = serializers.DecimalField(source="score.total", max_digits=6, decimal_places=2)
+    projection = ProjectionOut(allow_null=True)
+    room = ShortfallOut(many=True, help_text="Points missing per indicator, largest first.")
+    room_by_group = ShortfallOut(many=True)
+
+
+class OnTimeRowOut(serializers.Serializer):
+    key = serializers.CharField(help_text="Procedure code or field code.")
+    name = serializers.CharField()
+    in_period = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    ended_early = serializers.IntegerField()
+    ended_on_time = serializers.IntegerField()
+    ended_late = serializers.IntegerField()
+    open_in_time = serializers.IntegerField()
+    open_overdue = serializers.IntegerField()
+    average_working_days = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
+
+
+class PeriodQuery(serializers.Serializer):
+    period = serializers.CharField(
+        required=False,
+        help_text="2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20; default: this week.",
+    )
+
+
+class RankingsQuery(PeriodQuery):
+    by = serializers.CharField(
+        required=False, default="total", help_text="`total` or a group code (e.g. TDGQ)."
+    )
+    bands = serializers.CharField(
+        required=False, help_text="Band thresholds, default from the methodology: 94,90."
+    )
+
+
+class TrendQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["week", "month", "quarter", "year"], default="week")
+    count = serializers.IntegerField(min_value=1, max_value=53, default=12)
+
+
+class WhatIfQuery(PeriodQuery):
+    target = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="CODE:rate, repeatable; an indicator code with a rate, or a group code with a share of its maximum.",
+    )
+
+
+class OnTimeQuery(PeriodQuery):
+    by = serializers.ChoiceField(choices=["procedure", "field"], default="procedure")
+
+
+class DossiersBehindQuery(PeriodQuery):
+    measure = serializers.ChoiceField(choices=list(MEASURES))

@@ -1,0 +1,178 @@
+"""Statistics endpoints under /api/v1/units/{code}/…: score, rankings, trend, what-if, on-time, dossiers.
+
+Read scope follows the user's unit subtree: a unit outside it answers 404.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db.models.expressions import RawSQL
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.scope import visible_units
+from apps.core.api.pagination import DossierCursorPagination
+from apps.core.api.schema import COMMON_ERRORS
+from apps.dossiers.api.serializers import DossierOut
+from apps.dossiers.models import Dossier
+from apps.dossiers.selectors import with_related
+from apps.organisation.models import Unit
+from apps.scoring.methodology import Methodology
+from apps.statistics import reports
+from apps.statistics.api import serializers as out
+from apps.statistics.periods import Period, PeriodKind
+from apps.statistics.rankings import BandRule, parse_bands
+from apps.statistics.services import today
+
+
+def period_data(period: Period) -> dict:
+    return {"key": period.key, "kind": period.kind.value, "start": period.start, "end": period.end}
+
+
+class UnitStatsView(APIView):
+    query_class: type[serializers.Serializer] = out.PeriodQuery
+
+    def unit(self, code: str) -> Unit:
+        return get_object_or_404(visible_units(self.request.user), code=code)
+
+    def query(self) -> dict:
+        data = {key: self.request.query_params.get(key) for key in self.request.query_params}
+        if "target" in self.request.query_params:
+            data["target"] = self.request.query_params.getlist("target")
+        query = self.query_class(data=data)
+        query.is_valid(raise_exception=True)
+        values = dict(query.validated_data)
+        if "period" in self.query_class().fields:
+            try:
+                values["period"] = reports.resolve_period(values.get("period"), today())
+            except ValueError as exc:
+                raise serializers.ValidationError({"period": [str(exc)]}) from None
+        return values
+
+
+def _with_periods(result: dict) -> dict:
+    result = dict(result)
+    result["period"] = period_data(result["period"])
+    if "previous" in result:
+        result["previous"] = {**result["previous"], "period": period_data(result["previous"]["period"])}
+    return result
+
+
+class ScoreView(UnitStatsView):
+    @extend_schema(
+        summary="A unit's index score for a period, with rank among siblings and change",
+        parameters=[out.PeriodQuery],
+        responses={200: out.UnitScoreOut, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        unit, query = self.unit(code), self.query()
+        result = reports.unit_score(unit, query["period"])
+        return Response(out.UnitScoreOut(_with_periods(result)).data)
+
+
+class RankingsView(UnitStatsView):
+    query_class = out.RankingsQuery
+
+    @extend_schema(
+        summary="The unit's children ranked (competition ranking) by total or by a group",
+        parameters=[out.RankingsQuery],
+        responses={200: out.RankingsOut, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        unit, query = self.unit(code), self.query()
+        methodology = Methodology.for_date(query["period"].end)
+        groups = {g.code for g in methodology.groups}
+        if query["by"] != "total" and query["by"] not in groups:
+            raise serializers.ValidationError({"by": [f"Use total or one of {', '.join(sorted(groups))}."]})
+        if query.get("bands"):
+            try:
+                bands = parse_bands(query["bands"])
+            except ValueError as exc:
+                raise serializers.ValidationError({"bands": [str(exc)]}) from None
+        else:
+            bands = [BandRule(b.code, b.min) for b in methodology.bands]
+        result = reports.rankings(unit, query["period"], by=query["by"], bands=bands)
+        result["period"] = period_data(result["period"])
+        return Response(out.RankingsOut(result).data)
+
+
+class TrendView(UnitStatsView):
+    query_class = out.TrendQuery
+
+    @extend_schema(
+        summary="Weekly, monthly, quarterly or yearly totals and groups over time",
+        parameters=[out.TrendQuery],
+        responses={200: out.TrendPointOut(many=True), **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        unit, query = self.unit(code), self.query()
+        points = reports.trend(unit, PeriodKind(query["kind"]), query["count"])
+        return Response(
+            out.TrendPointOut([{**p, "period": period_data(p["period"])} for p in points], many=True).data
+        )
+
+
+class WhatIfView(UnitStatsView):
+    query_class = out.WhatIfQuery
+
+    @extend_schema(
+        summary="Points gained if indicators or groups reached target rates; room for improvement",
+        parameters=[out.WhatIfQuery],
+        responses={200: out.WhatIfOut, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        unit, query = self.unit(code), self.query()
+        targets: dict[str, Decimal] = {}
+        for raw in query.get("target", []):
+            name, _, value = raw.partition(":")
+            try:
+                targets[name.strip()] = Decimal(value)
+            except InvalidOperation:
+                raise serializers.ValidationError({"target": [f"{raw!r} is not CODE:rate."]}) from None
+        try:
+            result = reports.what_if(unit, query["period"], targets)
+        except ValueError as exc:
+            raise serializers.ValidationError({"target": [str(exc)]}) from None
+        result["period"] = period_data(result["period"])
+        return Response(out.WhatIfOut(result).data)
+
+
+class OnTimeView(UnitStatsView):
+    query_class = out.OnTimeQuery
+
+    @extend_schema(
+        summary="On-time drill-down by procedure or field, with average processing time",
+        parameters=[out.OnTimeQuery],
+        responses={200: out.OnTimeRowOut(many=True), **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        unit, query = self.unit(code), self.query()
+        rows = reports.on_time_breakdown(unit, query["period"], query["by"])
+        return Response(out.OnTimeRowOut(rows, many=True).data)
+
+
+class DossiersBehindView(UnitStatsView, generics.ListAPIView):
+    """The dossiers behind a count, from the same conditions the count is computed with."""
+
+    query_class = out.DossiersBehindQuery
+    serializer_class = DossierOut
+    pagination_class = DossierCursorPagination
+    filter_backends: list = []
+
+    @extend_schema(summary="The dossiers behind a number", parameters=[out.DossiersBehindQuery])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Dossier.objects.none()
+        unit, query = self.unit(self.kwargs["code"]), self.query()
+        sql, params = reports.dossier_ids_sql(unit, query["period"], query["measure"])
+        return with_related(Dossier.objects.filter(id__in=RawSQL(sql, params))).order_by(
+            "-received_at", "-id"
+        )

@@ -1,0 +1,336 @@
+"""What the statistics endpoints answer, assembled from scores; the views only parse and serialise.
+
+Each function takes a unit and a period and returns plain data. Deltas and rank changes compare with the
+previous period of the same kind (or the range of equal length just before).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from apps.catalogue.models import Field, Procedure, ProcedureVersion
+from apps.organisation.models import Unit
+from apps.scoring.engine import room_for_improvement, what_if_for_score
+from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
+from apps.statistics.models import ScoreSnapshot
+from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, parse
+from apps.statistics.petition_counts import petition_counts_by_unit
+from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
+from apps.statistics.scores import SubtreeScorer, UnitScore
+from apps.statistics.selectors import totals_by_procedure
+from apps.statistics.services import current_version
+from apps.statistics.services import today as business_today
+
+MEASURES = tuple(name for name in CONDITIONS)
+
+
+def resolve_period(key: str | None, today: dt.date) -> Period:
+    """A period key, or the current week when none is given. Periods may not start in the future."""
+    period = containing(PeriodKind.WEEK, today) if not key else parse(key)
+    if period.start > today:
+        raise ValueError(f"{period.key} has not started yet.")
+    return period
+
+
+_SCORERS: OrderedDict[tuple, SubtreeScorer] = OrderedDict()
+_SCORERS_LOCK = threading.Lock()
+CACHED_SCORERS = 32
+
+
+def scorer(root: Unit, period: Period, today: dt.date) -> SubtreeScorer:
+    """A subtree's scores, cached in this process until the aggregates change (their version moves)."""
+    key = (root.pk, period.kind, period.start, period.end, period.judged_on(today), current_version())
+    with _SCORERS_LOCK:
+        cached = _SCORERS.get(key)
+        if cached is not None:
+            _SCORERS.move_to_end(key)
+            return cached
+    built = SubtreeScorer(root, period, today=today, petitions=petition_counts_by_unit)
+    with _SCORERS_LOCK:
+        _SCORERS[key] = built
+        while len(_SCORERS) > CACHED_SCORERS:
+            _SCORERS.popitem(last=False)
+    return built
+
+
+def children_totals(parent: Unit, period: Period, today: dt.date) -> dict[int, Decimal]:
+    """Each child's total; closed periods come from snapshots (stored on first use), so history is stable."""
+    children = list(Unit.objects.filter(parent=parent).values_list("pk", flat=True))
+    if period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH):
+        stored = dict(
+            ScoreSnapshot.objects.filter(
+                unit_id__in=children, period_kind=period.kind.value, period_start=period.start
+            ).values_list("unit_id", "total")
+        )
+        if len(stored) == len(children):
+            return stored
+        for result in scorer(parent, period, today).children_scores(parent):
+            if result.unit.pk not in stored:
+                store_snapshot(result, period)
+                stored[result.unit.pk] = result.score.total
+        return stored
+    return {s.unit.pk: s.score.total for s in scorer(parent, period, today).children_scores(parent)}
+
+
+def _ranks_of(totals: dict[int, Decimal]) -> dict[int, int]:
+    ids = list(totals)
+    return dict(zip(ids, competition_ranks(ids, key=lambda pk: totals[pk]), strict=True))
+
+
+def _ranked(scores: Sequence[UnitScore], by: str) -> list[int]:
+    if by == "total":
+        return competition_ranks(scores, key=lambda s: s.score.total)
+    return competition_ranks(scores, key=lambda s: s.score.group(by).points)
+
+
+def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The unit's score with its rank among siblings and the change against the previous period."""
+    today = today or business_today()
+    parent = unit.parent
+    mine = scorer(parent or unit, period, today).unit_score(unit)
+    previous_period = period.previous()
+    rank = previous_rank = None
+    siblings = 1
+    if parent is not None:
+        now = children_totals(parent, period, today)
+        then = children_totals(parent, previous_period, today)
+        siblings = len(now)
+        rank, previous_rank = _ranks_of(now)[unit.pk], _ranks_of(then).get(unit.pk)
+        before_total = then.get(unit.pk, Decimal("0.00"))
+    else:
+        before_total = scorer(unit, previous_period, today).unit_score(unit).score.total
+    return {
+        "unit": unit,
+        "period": period,
+        "judged_on": period.judged_on(today),
+        "score": mine.score,
+        "inputs": mine.inputs.counts(),
+        "rank": rank,
+        "siblings": siblings,
+        "previous": {
+            "period": previous_period,
+            "total": before_total,
+            "delta": mine.score.total - before_total,
+            "rank": previous_rank,
+            "rank_change": None if rank is None or previous_rank is None else previous_rank - rank,
+        },
+    }
+
+
+def rankings(
+    parent: Unit, period: Period, *, by: str, bands: Sequence[BandRule], today: dt.date | None = None
+) -> dict[str, Any]:
+    """The parent's children ranked by total (or a group), with bands, deltas and the report figures."""
+    today = today or business_today()
+    now_scores = scorer(parent, period, today).children_scores(parent)
+    before = children_totals(parent, period.previous(), today)
+    if by == "total":
+        then_rank = _ranks_of(before)
+    else:
+        then_scores = scorer(parent, period.previous(), today).children_scores(parent)
+        then_rank = dict(zip([s.unit.pk for s in then_scores], _ranked(then_scores, by), strict=True))
+    rows = []
+    for item, rank in zip(now_scores, _ranked(now_scores, by), strict=True):
+        delta = item.score.total - before[item.unit.pk] if item.unit.pk in before else None
+        rows.append(
+            {
+                "unit": item.unit,
+                "rank": rank,
+                "total": item.score.total,
+                "value": item.score.total if by == "total" else item.score.group(by).points,
+                "band": band_of(item.score.total, bands),
+                "groups": {g.code: g.points for g in item.score.groups},
+                "delta": delta,
+                "previous_rank": then_rank.get(item.unit.pk),
+                "rank_change": then_rank[item.unit.pk] - rank if item.unit.pk in then_rank else None,
+                "dossiers": item.inputs.dossiers_in_period,
+            }
+        )
+    rows.sort(key=lambda r: (r["rank"], r["unit"].code))
+    totals = [r["total"] for r in rows]
+    movers = sorted((r for r in rows if r["delta"] is not None), key=lambda r: -r["delta"])[:3]
+    return {
+        "parent": parent,
+        "period": period,
+        "by": by,
+        "methodology_version": now_scores[0].score.methodology_version if now_scores else None,
+        "rows": rows,
+        "summary": {
+            "units": len(rows),
+            "bands": {band.code: sum(1 for r in rows if r["band"] == band.code) for band in bands},
+            "top10_spread": top_spread(totals, 10),
+            "band_gap": band_gap(totals, bands),
+            "biggest_movers": movers,
+            "first_streak": first_place_streak(parent, period, rows, today=today),
+        },
+    }
+
+
+def first_place_streak(parent: Unit, period: Period, rows: list[dict], *, today: dt.date, limit: int = 12):
+    """How many consecutive periods (up to ``limit``) the current leader has been first."""
+    leaders = [r["unit"] for r in rows if r["rank"] == 1]
+    if len(leaders) != 1 or period.kind == PeriodKind.RANGE:
+        return None
+    leader, streak, earlier = leaders[0], 1, period.previous()
+    while streak < limit:
+        ranks = _ranks_of(children_totals(parent, earlier, today))
+        if ranks.get(leader.pk) != 1 or list(ranks.values()).count(1) != 1:
+            break
+        streak, earlier = streak + 1, earlier.previous()
+    return {"unit": leader, "periods": streak}
+
+
+def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The last ``count`` periods of ``kind``; closed ones come from (or are stored as) snapshots."""
+    today = today or business_today()
+    periods = [containing(kind, today)]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    stored = {
+        s.period_start: s
+        for s in ScoreSnapshot.objects.filter(
+            unit=unit, period_kind=kind.value, period_start__in=[p.start for p in periods]
+        )
+    }
+    points = []
+    for period in periods:
+        snapshot = stored.get(period.start)
+        if snapshot is None:
+            result = scorer(unit, period, today).unit_score(unit)
+            total, groups = result.score.total, {g.code: str(g.points) for g in result.score.groups}
+            if period.is_closed(today):
+                store_snapshot(result, period)
+        else:
+            total, groups = snapshot.total, snapshot.groups
+        points.append({"period": period, "total": total, "groups": groups, "closed": period.is_closed(today)})
+    return points
+
+
+def store_snapshot(result: UnitScore, period: Period) -> None:
+    data = result.score.to_dict()
+    try:
+        with transaction.atomic():
+            ScoreSnapshot.objects.create(
+                unit=result.unit,
+                period_kind=period.kind.value,
+                period_start=period.start,
+                methodology_version=result.score.methodology_version,
+                total=result.score.total,
+                groups={g["code"]: g["points"] for g in data["groups"]},
+                indicators=data["indicators"],
+                inputs=result.inputs.counts(),
+            )
+    except IntegrityError:  # another request stored it first
+        pass
+
+
+def snapshot_closed_periods(*, today: dt.date | None = None) -> int:
+    """Freeze every unit's score for the weeks and months that closed most recently."""
+    today = today or business_today()
+    stored = 0
+    for kind in (PeriodKind.WEEK, PeriodKind.MONTH):
+        period = containing(kind, today).previous()
+        for root in Unit.objects.filter(parent__isnull=True):
+            subtree = scorer(root, period, today)
+            existing = set(
+                ScoreSnapshot.objects.filter(period_kind=kind.value, period_start=period.start).values_list(
+                    "unit_id", flat=True
+                )
+            )
+            for unit in subtree.units:
+                if unit.pk not in existing:
+                    store_snapshot(subtree.unit_score(unit), period)
+                    stored += 1
+    return stored
+
+
+def what_if(unit: Unit, period: Period, targets: dict[str, Decimal], *, today: dt.date | None = None):
+    today = today or business_today()
+    subtree = scorer(unit, period, today)
+    result = subtree.unit_score(unit)
+    projection = what_if_for_score(result.score, subtree.methodology, targets) if targets else None
+    return {
+        "unit": unit,
+        "period": period,
+        "score": result.score,
+        "projection": projection,
+        "room": room_for_improvement(result.score),
+        "room_by_group": room_for_improvement(result.score, by="group"),
+    }
+
+
+def on_time_breakdown(unit: Unit, period: Period, by: str, *, today: dt.date | None = None) -> list[dict]:
+    """Early / on time / late among finished, in time / overdue among unfinished, average working days."""
+    today = today or business_today()
+    per_procedure = totals_by_procedure(list(Unit.objects.subtree_of(unit)), period, today)
+    minutes_per_day = 480
+    groups: dict[Any, dict[str, int]] = {}
+    if by == "procedure":
+        names = dict(Procedure.objects.filter(pk__in=per_procedure).values_list("pk", "code"))
+        keys = {pid: names.get(pid, str(pid)) for pid in per_procedure}
+    else:
+        field_of = dict(
+            ProcedureVersion.objects.valid_on(period.end)
+            .filter(procedure_id__in=per_procedure)
+            .values_list("procedure_id", "field__code")
+        )
+        keys = {pid: field_of.get(pid, "") for pid in per_procedure}
+    for pid, counts in per_procedure.items():
+        bucket = groups.setdefault(keys[pid], dict.fromkeys(counts, 0))
+        for name, value in counts.items():
+            bucket[name] += value
+    field_names = dict(Field.objects.values_list("code", "name")) if by == "field" else {}
+    rows = []
+    for key, c in sorted(groups.items(), key=lambda item: -item[1]["in_period"]):
+        average = (
+            (Decimal(c["processing_minutes"]) / c["ended"] / minutes_per_day).quantize(Decimal("0.01"))
+            if c["ended"]
+            else None
+        )
+        rows.append(
+            {
+                "key": key,
+                "name": field_names.get(key, ""),
+                "in_period": c["in_period"],
+                "on_time": c["on_time"],
+                "ended_early": c["ended_early"],
+                "ended_on_time": c["ended_on_time"],
+                "ended_late": c["ended_late"],
+                "open_in_time": c["open_in_time"],
+                "open_overdue": c["open_overdue"],
+                "average_working_days": average,
+            }
+        )
+    return rows
+
+
+def dossier_ids_sql(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None):
+    """The ids of the dossiers behind a count: the counting SQL's own conditions, so they always agree."""
+    today = today or business_today()
+    if measure not in CONDITIONS:
+        raise ValueError(f"unknown measure {measure!r}")
+    cte, params = periods_cte([period], today)
+    sql = (
+        f"WITH {cte} SELECT d.id FROM dossiers_dossier d"
+        " JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
+        f" JOIN periods p ON {IN_SET}"
+        " JOIN organisation_unit u ON u.id = d.handling_unit_id"
+        f" WHERE u.path LIKE %s AND {CONDITIONS[measure]}"
+    )
+    return sql, [*params, unit.path + "%"]
+
+
+def count_of(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS ids", params)
+        return cursor.fetchone()[0]
+
+
+__all__ = ["MEASURES", "NAMED_KINDS"]

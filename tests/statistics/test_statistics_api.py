@@ -1,0 +1,176 @@
+"""Score, rankings, trend, what-if, on-time and the dossiers behind a number, over the API."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from apps.core.actors import Actor
+from apps.dossiers import services
+from apps.dossiers.flags import Flag
+from apps.statistics import reports
+from apps.statistics.counting import CONDITIONS
+from apps.statistics.models import COUNT_FIELDS
+from apps.statistics.periods import parse
+from tests.helpers import vn
+
+pytestmark = pytest.mark.django_db
+S = Actor.of_system("t")
+MARCH = "2026-03"
+
+
+@pytest.fixture
+def activity(calendar, tree, procedure, django_capture_on_commit_callbacks):
+    """February and March 2026 in province P1: c1 does well, c2 badly; P2's commune exists too."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for day in (2, 3, 4, 5, 6, 9):  # c1: six dossiers, all finished the next day, online, synced
+            d = services.receive_dossier(
+                procedure=procedure,
+                receiving_unit=tree["c1"],
+                actor=S,
+                received_at=vn(2026, 3, day, 9),
+                channel=2,
+            )
+            services.set_flag(d, Flag.PORTAL_SYNCED, actor=S, at=vn(2026, 3, day, 10))
+            services.finish(d, actor=S, at=vn(2026, 3, day + 1, 9))
+        for day in (2, 3):  # c2: two dossiers, one late, one still open and overdue
+            d = services.receive_dossier(
+                procedure=procedure, receiving_unit=tree["c2"], actor=S, received_at=vn(2026, 3, day, 9)
+            )
+        services.finish(d, actor=S, at=vn(2026, 3, 20, 9))
+        services.receive_dossier(
+            procedure=procedure, receiving_unit=tree["c2"], actor=S, received_at=vn(2026, 2, 10, 9)
+        )
+        services.receive_dossier(
+            procedure=procedure, receiving_unit=tree["c3"], actor=S, received_at=vn(2026, 3, 2, 9)
+        )
+
+
+@pytest.fixture
+def supervisor(users, client_for):
+    return client_for(users["supervisor_p1"])
+
+
+def test_score_of_a_commune(activity, supervisor):
+    response = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["period"] == {"key": "2026-03", "kind": "month", "start": "2026-03-01", "end": "2026-03-31"}
+    progress = next(i for i in body["score"]["indicators"] if i["code"] == "PROGRESS")
+    assert (progress["numerator"], progress["denominator"], progress["points"]) == (6, 6, "20.00")
+    sync = next(i for i in body["score"]["indicators"] if i["code"] == "DOSSIER_SYNC")
+    assert (sync["numerator"], sync["denominator"], sync["points"]) == (6, 6, "6.00")
+    assert body["rank"] == 1 and body["siblings"] == 3  # c1, c2 and the department
+    assert body["inputs"]["dossiers_in_period"] == 6
+    assert body["score"]["methodology_version"] == "766-2022-v1"
+    total = sum(Decimal(g["points"]) for g in body["score"]["groups"])
+    assert Decimal(body["score"]["total"]) == total
+
+
+def test_parent_sums_counts_before_dividing(activity, supervisor):
+    body = supervisor.get(f"/api/v1/units/P1/score/?period={MARCH}").json()
+    progress = next(i for i in body["score"]["indicators"] if i["code"] == "PROGRESS")
+    # c1 6/6, c2: carried over from February (overdue) + 2 received (one late, one open overdue) = 0/3
+    assert (progress["numerator"], progress["denominator"]) == (6, 9)
+    assert progress["points"] == "13.33"  # 20 × 6/9, not the average of 20 and 0
+
+
+def test_rankings_of_a_province(activity, supervisor):
+    response = supervisor.get(f"/api/v1/units/P1/rankings/?period={MARCH}&bands=94,90")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    rows = body["rows"]
+    assert [r["unit"] for r in rows][0] == "P1.100"
+    ranks = [r["rank"] for r in rows]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    assert body["summary"]["units"] == 3
+    assert sum(body["summary"]["bands"].values()) == 3
+    by_progress = supervisor.get(f"/api/v1/units/P1/rankings/?period={MARCH}&by=TDGQ").json()
+    assert by_progress["rows"][0]["value"] == "20.00"
+
+
+def test_scope_and_bad_input(activity, users, client_for, supervisor):
+    clerk = client_for(users["clerk_c3"])
+    assert clerk.get("/api/v1/units/P1/score/").status_code == 404
+    for url, field in [
+        ("/api/v1/units/P1/score/?period=2026-13", "period"),
+        ("/api/v1/units/P1/score/?period=2099-W01", "period"),
+        ("/api/v1/units/P1/rankings/?by=NOPE", "by"),
+        ("/api/v1/units/P1/rankings/?bands=high", "bands"),
+        ("/api/v1/units/P1/what-if/?target=NOPE:0.9", "target"),
+        ("/api/v1/units/P1/what-if/?target=CLGQ:lots", "target"),
+        ("/api/v1/units/P1/what-if/?target=CLGQ:1.5", "target"),
+        ("/api/v1/units/P1/trend/?kind=decade", "kind"),
+        ("/api/v1/units/P1/dossiers/?measure=everything", "measure"),
+    ]:
+        response = supervisor.get(url)
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["errors"][0]["field"] == field, url
+
+
+def test_what_if_and_room(activity, supervisor):
+    body = supervisor.get(f"/api/v1/units/P1.101/what-if/?period={MARCH}&target=TDGQ:1").json()
+    change = body["projection"]["changes"][0]
+    assert (change["code"], change["projected_points"]) == ("TDGQ", "20.00")
+    assert Decimal(body["projection"]["gain"]) == Decimal("20.00") - Decimal(change["current_points"])
+    missing = [Decimal(r["missing"]) for r in body["room"]]
+    assert missing == sorted(missing, reverse=True)
+
+
+def test_trend_snapshots_closed_periods(activity, supervisor):
+    from apps.statistics.models import ScoreSnapshot
+
+    points = supervisor.get("/api/v1/units/P1.100/trend/?kind=month&count=10").json()
+    assert len(points) == 10 and points[-1]["closed"] is False and points[0]["closed"] is True
+    march = next(p for p in points if p["period"]["key"] == "2026-03")
+    assert march["groups"]["TDGQ"] == "20.00"
+    assert ScoreSnapshot.objects.filter(unit__code="P1.100", period_kind="month").count() == 9
+    again = supervisor.get("/api/v1/units/P1.100/trend/?kind=month&count=10").json()
+    assert again == points
+
+
+def test_on_time_drill_down(activity, supervisor, procedure):
+    rows = supervisor.get(f"/api/v1/units/P1/on-time/?period={MARCH}").json()
+    assert rows == [
+        {
+            "key": procedure.code,
+            "name": "",
+            "in_period": 9,
+            "on_time": 6,
+            "ended_early": 6,  # finished the day after receipt, due three working days later
+            "ended_on_time": 0,
+            "ended_late": 1,
+            "open_in_time": 0,
+            "open_overdue": 2,
+            "average_working_days": rows[0]["average_working_days"],
+        }
+    ]
+    assert Decimal(rows[0]["average_working_days"]) > 0
+
+
+@pytest.mark.parametrize("measure", sorted(CONDITIONS))
+def test_every_number_matches_its_list(activity, supervisor, tree, measure):
+    """The dossiers behind a count are exactly as many as the count, for every measure."""
+    period = parse(MARCH)
+    totals = reports.scorer(tree["p1"], period, reports.business_today()).unit_score(tree["p1"]).totals
+    listed, url = [], f"/api/v1/units/P1/dossiers/?period={MARCH}&measure={measure}&page_size=2"
+    while url:
+        page = supervisor.get(url).json()
+        listed += [d["code"] for d in page["results"]]
+        url = page["next"]
+    assert len(listed) == len(set(listed)) == totals.counts[measure]
+    assert measure in COUNT_FIELDS
+
+
+def test_named_period_and_equal_range_agree(activity, supervisor):
+    named = supervisor.get(f"/api/v1/units/P1/score/?period={MARCH}").json()
+    ranged = supervisor.get("/api/v1/units/P1/score/?period=2026-03-01..2026-03-31").json()
+    assert ranged["score"] == named["score"]
+    assert ranged["period"]["kind"] == "range"
+
+
+def test_current_week_is_the_default(activity, supervisor):
+    body = supervisor.get("/api/v1/units/P1/score/").json()
+    today = dt.date.today()
+    assert body["period"]["kind"] == "week"
+    assert dt.date.fromisoformat(body["period"]["start"]) <= today
