@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from apps.core.actors import Actor
 from apps.dossiers import services
@@ -80,7 +81,7 @@ def test_rankings_of_a_province(activity, supervisor):
     assert response.status_code == 200, response.json()
     body = response.json()
     rows = body["rows"]
-    assert [r["unit"] for r in rows][0] == "P1.100"
+    assert rows[0]["unit"] == "P1.100"
     ranks = [r["rank"] for r in rows]
     assert ranks == sorted(ranks) and ranks[0] == 1
     assert body["summary"]["units"] == 3
@@ -171,6 +172,6 @@ def test_named_period_and_equal_range_agree(activity, supervisor):
 
 def test_current_week_is_the_default(activity, supervisor):
     body = supervisor.get("/api/v1/units/P1/score/").json()
-    today = dt.date.today()
+    today = timezone.localdate()
     assert body["period"]["kind"] == "week"
     assert dt.date.fromisoformat(body["period"]["start"]) <= today
