@@ -105,7 +105,9 @@ class EventOut(serializers.ModelSerializer):
 
 
 class SupplementRequestOut(serializers.ModelSerializer):
-    number = serializers.IntegerField(read_only=True, help_text="1 for the first request; a 2nd makes it late.")
+    number = serializers.IntegerField(
+        read_only=True, help_text="1 for the first request; a 2nd makes it late."
+    )
 
     class Meta:
         model = SupplementRequest
