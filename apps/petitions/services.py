@@ -53,7 +53,7 @@ def new_petition_code(unit: Unit, day: dt.date) -> str:
 def locked(petition: Petition) -> Petition:
     """Re-read the petition under a row lock so concurrent actions on it serialise."""
     return (
-        Petition.objects.select_for_update()
+        Petition.objects.select_for_update(of=("self",))  # PostgreSQL cannot lock nullable joined rows
         .select_related("unit", "dossier", "repeat_of")
         .get(pk=petition.pk)
     )

@@ -19,7 +19,7 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=2)
 def locked(dossier: Dossier) -> Dossier:
     """Re-read the dossier under a row lock so concurrent actions on it serialise."""
     return (
-        Dossier.objects.select_for_update()
+        Dossier.objects.select_for_update(of=("self",))  # lock the dossier, not the units it points at
         .select_related("procedure_version", "handling_unit", "receiving_unit")
         .get(pk=dossier.pk)
     )
