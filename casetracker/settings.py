@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Machine clients' Idempotency-Key replays (apps/integrations/idempotency.py).
+    "apps.integrations.idempotency.IdempotencyMiddleware",
 ]
 
 if not DEBUG:
@@ -111,10 +113,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.integrations.auth.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Staff users pass; machine clients need the scope the endpoint asks for.
+        "apps.integrations.auth.ClientScopePermission",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.integrations.auth.MachineClientThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.BoundedPageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -141,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DossierStatusEnum": "apps.dossiers.status.Status",
         "ChannelEnum": "apps.dossiers.models.Channel",
+        "WebhookDeliveryStatusEnum": "apps.integrations.models.DeliveryStatus",
+        "WebhookEventEnum": "apps.integrations.models.WebhookEvent",
     },
 }
 
@@ -166,6 +176,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # The exact, from-scratch recomputation; must equal what the incremental path kept.
     "statistics-rebuild": {"task": "statistics.rebuild_all", "schedule": crontab(hour=2, minute=30)},
+    # Machine clients: overdue / due-within-24h alerts, webhook fan-out and retries, idempotency cleanup.
+    "integrations-alerts": {"task": "integrations.raise_alerts", "schedule": 300.0},
+    "integrations-webhook-fanout": {"task": "integrations.fan_out_events", "schedule": 10.0},
+    "integrations-webhook-retry": {"task": "integrations.retry_due_deliveries", "schedule": 30.0},
+    "integrations-idempotency-purge": {
+        "task": "integrations.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 LOGGING = {

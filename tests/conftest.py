@@ -26,14 +26,21 @@ def _stack_available() -> bool:
     )
 
 
+def _postgres_available() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``stack`` need PostgreSQL + Redis + a worker; without them they are deselected."""
-    if _stack_available():
-        return
-    stack = [item for item in items if item.get_closest_marker("stack")]
-    if stack:
-        items[:] = [item for item in items if not item.get_closest_marker("stack")]
-        config.hook.pytest_deselected(items=stack)
+    """Tests marked ``stack`` need PostgreSQL + Redis + a worker, ``postgres`` only PostgreSQL; without
+    them they are deselected."""
+    unavailable = {"stack": not _stack_available(), "postgres": not _postgres_available()}
+    dropped = [
+        item for item in items if any(item.get_closest_marker(m) for m, off in unavailable.items() if off)
+    ]
+    if dropped:
+        gone = set(dropped)
+        items[:] = [item for item in items if item not in gone]
+        config.hook.pytest_deselected(items=dropped)
 
 
 @pytest.fixture(autouse=True)

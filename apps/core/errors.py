@@ -36,6 +36,15 @@ class ErrorCode(StrEnum):
     UNKNOWN_PETITION = "unknown_petition"
     DUPLICATE_PETITION = "duplicate_petition"
     PETITION_NOT_ANSWERED = "petition_not_answered"
+    # machine clients and ingest
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    TOO_MANY_ITEMS = "too_many_items"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    BATCH_REJECTED = "batch_rejected"
+    RECEIPT_MISMATCH = "receipt_mismatch"
+    DUPLICATE_IN_REQUEST = "duplicate_in_request"
+    MALFORMED_LINE = "malformed_line"
 
 
 class DomainError(Exception):

@@ -5,3 +5,8 @@ class IntegrationsConfig(AppConfig):
     name = "apps.integrations"
     label = "integrations"
     verbose_name = "External systems: API keys, bulk ingest, webhooks"
+
+    def ready(self) -> None:
+        from apps.integrations import auth, signals  # noqa: F401  (auth registers its OpenAPI scheme)
+
+        signals.connect()

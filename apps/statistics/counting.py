@@ -25,9 +25,11 @@ from collections.abc import Iterable, Sequence
 from apps.statistics.models import COUNT_FIELDS
 from apps.statistics.periods import Period
 
+# "received in the period, or unfinished at its start" — since a dossier never ends before it is
+# received, that is: received by the end and not ended before the start.
 IN_SET = (
     "d.status NOT IN (1, 3) AND d.received_on IS NOT NULL AND d.received_on <= p.end_day"
-    " AND (d.received_on >= p.start_day OR d.ended_on IS NULL OR d.ended_on >= p.start_day)"
+    " AND (d.ended_on IS NULL OR d.ended_on >= p.start_day)"
 )
 ENDED = "(d.ended_on IS NOT NULL AND d.ended_on <= p.end_day)"
 OPEN_OVERDUE = (

@@ -21,7 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
@@ -112,7 +112,8 @@ class Command(BaseCommand):
         baseline_runs, rebuild_runs = [], []
         for run in range(2):
             sql, params = select_leaf_rows(periods, today)
-            with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
+                stats.tune_for_bulk_aggregation()  # the same session settings the rebuild uses
                 cursor.execute("DROP TABLE IF EXISTS bench_baseline")
                 started = time.monotonic()
                 cursor.execute(f"CREATE TEMP TABLE bench_baseline AS {sql}", params)

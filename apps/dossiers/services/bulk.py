@@ -1,0 +1,930 @@
+"""Set-based ingest of dossiers and status events from external systems (bulk API and import_dossiers).
+
+The per-dossier services lock, validate and write one row at a time; this module does the same rules
+for thousands of items with a constant number of queries per batch:
+
+* validation is in memory against reference rows loaded once per batch (procedures and their versions,
+  units, the working calendars), so one bad item never costs a query;
+* a dossier is identified by ``(source_system, external_id)``: absent → **created**, present and equal →
+  **unchanged**, present with new descriptive values (applicant, fee, handling unit, index flags) →
+  **updated**; the receipt facts (procedure, receiving unit, channel, receipt time) fix the legal due
+  date, which never moves, so a different value there is **rejected** (``receipt_mismatch``);
+* new dossiers are inserted with ``INSERT … ON CONFLICT DO NOTHING`` (through COPY into a temporary
+  table on PostgreSQL), so concurrent senders of the same records end with exactly one row each;
+* status events carry their own time. A dossier's status history is replayed in event-time order with
+  the new events merged in (the same clock rules as :mod:`apps.dossiers.services.transitions`), so late
+  and out-of-order events re-classify it; an event equal to one already recorded is **unchanged**; one
+  the transition table refuses at its place in time is **rejected**.
+
+Statistics are marked dirty once per batch (:func:`apps.statistics.tracking.unit_periods_changed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
+from apps.catalogue.rules import time_limit_for
+from apps.core.actors import Actor
+from apps.core.errors import DomainError, ErrorCode
+from apps.dossiers.flags import Flag
+from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, SupplementRequest
+from apps.dossiers.services._common import FUTURE_TOLERANCE
+from apps.dossiers.status import ALLOWED_TRANSITIONS, END_STATUSES, Status
+from apps.dossiers.timeliness import BUSINESS_TZ, classify, local_date
+from apps.organisation.models import Unit
+from apps.statistics.tracking import unit_periods_changed
+from apps.workcalendar.deadlines import WorkingCalendar
+from apps.workcalendar.services import calendar_for_unit
+
+MAX_ITEMS = 5000
+CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
+FLAGS = tuple(f.value for f in Flag)
+_TRUE = {"1", "true", "yes", "on", "t", "y"}
+_FALSE = {"0", "false", "no", "off", "f", "n", ""}
+
+
+# ---- results --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    index: int
+    type: str
+    external_id: str | None
+    outcome: str = REJECTED
+    code: str | None = None
+    status: int | None = None
+    changed: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, field_name: str | None, code: str, message: str) -> Outcome:
+        self.outcome = REJECTED
+        self.errors.append({"field": field_name, "code": str(code), "message": message})
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "type": self.type,
+            "external_id": self.external_id,
+            "outcome": self.outcome,
+            "code": self.code,
+            "status": self.status,
+            "changed": self.changed,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class IngestResult:
+    outcomes: list[Outcome]
+    applied: bool = True
+
+    def counts(self) -> dict[str, int]:
+        counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, REJECTED: 0}
+        for outcome in self.outcomes:
+            counts[outcome.outcome] += 1
+        return counts
+
+    @property
+    def rejected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.outcome == REJECTED]
+
+
+class _Rollback(Exception):
+    pass
+
+
+# ---- parsing (pure, no queries) ---------------------------------------------------------------------
+
+
+@dataclass
+class _DossierIn:
+    outcome: Outcome
+    external_id: str
+    procedure: str
+    receiving_unit: str
+    handling_unit: str | None
+    channel: int
+    status: int
+    at: dt.datetime
+    applicant_name: str | None
+    fee_amount: Decimal | None
+    flags: dict[str, bool]
+
+
+@dataclass
+class _EventIn:
+    outcome: Outcome
+    external_id: str
+    status: int
+    at: dt.datetime
+    note: str
+    reason: str
+
+
+def _text(raw: dict, name: str, out: Outcome, *, required: bool, max_length: int) -> str | None:
+    value = raw.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            out.reject(name, "required", "This field is required.")
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and name == "external_id":
+        value = str(value)
+    if not isinstance(value, str):
+        out.reject(name, "invalid", "Expected a string.")
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        out.reject(name, "max_length", f"At most {max_length} characters.")
+        return None
+    return value
+
+
+def _integer(
+    raw: dict, name: str, out: Outcome, *, choices: tuple[int, ...], default: int | None
+) -> int | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        if default is None:
+            out.reject(name, "required", "This field is required.")
+        return default
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        out.reject(name, "invalid", "Expected an integer.")
+        return None
+    if value not in choices:
+        out.reject(name, "invalid_choice", f"{value} is not one of {', '.join(map(str, choices))}.")
+        return None
+    return value
+
+
+def _instant(raw: dict, name: str, out: Outcome, now: dt.datetime) -> dt.datetime | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        out.reject(name, "required", "This field is required.")
+        return None
+    if not isinstance(value, str):
+        out.reject(name, "invalid", "Expected an ISO 8601 date-time string.")
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        out.reject(name, "invalid", f"{value!r} is not an ISO 8601 date-time.")
+        return None
+    if instant.tzinfo is None:
+        out.reject(name, "invalid", "The time must include a UTC offset.")
+        return None
+    if instant > now + FUTURE_TOLERANCE:
+        code = ErrorCode.RECEIVED_IN_FUTURE if name == "received_at" else ErrorCode.VALIDATION_ERROR
+        out.reject(name, code, f"{value} is in the future.")
+        return None
+    return instant
+
+
+def _boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+def _parse_dossier(raw: dict, out: Outcome, now: dt.datetime) -> _DossierIn | None:
+    external_id = _text(raw, "external_id", out, required=True, max_length=128)
+    out.external_id = external_id
+    procedure = _text(raw, "procedure", out, required=True, max_length=32)
+    receiving = _text(raw, "receiving_unit", out, required=True, max_length=32)
+    handling = _text(raw, "handling_unit", out, required=False, max_length=32)
+    channel = _integer(raw, "channel", out, choices=tuple(Channel.values), default=Channel.COUNTER)
+    status = _integer(
+        raw, "status", out, choices=(Status.REGISTERED, Status.RECEIVED), default=Status.RECEIVED
+    )
+    at = _instant(raw, "received_at", out, now)
+    applicant = None
+    if raw.get("applicant_name") is not None:
+        applicant = raw["applicant_name"]
+        if not isinstance(applicant, str):
+            out.reject("applicant_name", "invalid", "Expected a string.")
+        elif len(applicant) > 255:
+            out.reject("applicant_name", "max_length", "At most 255 characters.")
+    fee = None
+    if raw.get("fee_amount") not in (None, ""):
+        value = raw["fee_amount"]
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | str | float | Decimal):
+                raise InvalidOperation
+            fee = Decimal(str(value).strip())
+            if fee != fee.to_integral_value() or fee.is_nan():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            out.reject("fee_amount", "invalid", "Expected a whole amount in VND.")
+            fee = None
+        else:
+            if fee < 0:
+                out.reject("fee_amount", "min_value", "The fee cannot be negative.")
+            elif fee >= Decimal(10) ** 14:
+                out.reject("fee_amount", "max_digits", "At most 14 digits.")
+    flags: dict[str, bool] = {}
+    for name in FLAGS:
+        if raw.get(name) not in (None, ""):
+            value = _boolean(raw[name])
+            if value is None:
+                out.reject(name, "invalid", "Expected true or false.")
+            else:
+                flags[name] = value
+    if out.errors:
+        return None
+    return _DossierIn(out, external_id, procedure, receiving, handling, channel, status, at,
+                      applicant, fee, flags)  # fmt: skip
+
+
+def _parse_event(raw: dict, out: Outcome, now: dt.datetime) -> _EventIn | None:
+    external_id = _text(raw, "external_id", out, required=True, max_length=128)
+    out.external_id = external_id
+    status = _integer(raw, "status", out, choices=tuple(s for s in Status.values if s != 1), default=None)
+    at = _instant(raw, "at", out, now)
+    note = raw.get("note") or ""
+    reason = raw.get("reason") or ""
+    if not isinstance(note, str):
+        out.reject("note", "invalid", "Expected a string.")
+    if not isinstance(reason, str):
+        out.reject("reason", "invalid", "Expected a string.")
+    if out.errors:
+        return None
+    return _EventIn(out, external_id, status, at, note, reason)
+
+
+# ---- reference data, loaded once per batch -----------------------------------------------------------
+
+
+class Reference:
+    """Procedures, their versions, units and calendars for one ingest; reusable across batches."""
+
+    def __init__(self) -> None:
+        self.procedures: dict[str, Procedure | None] = {}
+        self.versions: dict[int, list[ProcedureVersion]] = {}
+        self.units: dict[str, Unit | None] = {}
+        self.units_by_id: dict[int, Unit] = {}
+        self.calendars: dict[str, WorkingCalendar] = {}
+
+    def load(self, procedure_codes: set[str], unit_codes: set[str]) -> None:
+        missing = procedure_codes - self.procedures.keys()
+        if missing:
+            found = {p.code: p for p in Procedure.objects.filter(code__in=missing)}
+            for code in missing:
+                self.procedures[code] = found.get(code)
+            ids = [p.pk for p in found.values()]
+            for version in ProcedureVersion.objects.filter(procedure_id__in=ids).order_by("-valid_from"):
+                self.versions.setdefault(version.procedure_id, []).append(version)
+        missing = unit_codes - self.units.keys()
+        if missing:
+            found_units = {u.code: u for u in Unit.objects.filter(code__in=missing)}
+            for code in missing:
+                self.units[code] = found_units.get(code)
+                if found_units.get(code):
+                    self.units_by_id[found_units[code].pk] = found_units[code]
+
+    def unit_by_id(self, pk: int) -> Unit:
+        unit = self.units_by_id.get(pk)
+        if unit is None:
+            unit = self.units_by_id[pk] = Unit.objects.get(pk=pk)
+        return unit
+
+    def version_on(self, procedure: Procedure, day: dt.date) -> ProcedureVersion | None:
+        if procedure.pk not in self.versions:
+            self.versions[procedure.pk] = list(procedure.versions.order_by("-valid_from"))
+        for version in self.versions[procedure.pk]:
+            if version.valid_from <= day and (version.valid_to is None or version.valid_to >= day):
+                return version
+        return None
+
+    def version_by_id(self, pk: int) -> ProcedureVersion:
+        for versions in self.versions.values():
+            for version in versions:
+                if version.pk == pk:
+                    return version
+        version = ProcedureVersion.objects.get(pk=pk)
+        self.versions.setdefault(version.procedure_id, []).append(version)
+        return version
+
+    def calendar(self, unit: Unit) -> WorkingCalendar:
+        root = unit.root_code
+        calendar = self.calendars.get(root)
+        if calendar is None:
+            calendar = self.calendars[root] = calendar_for_unit(unit)
+        return calendar
+
+    def legal_due(self, version: ProcedureVersion, unit: Unit, received_at: dt.datetime, channel: int):
+        limit = time_limit_for(version, online=channel == Channel.ONLINE)
+        if not limit and version.time_unit not in (TimeUnit.SAME_DAY, TimeUnit.HALF_DAY):
+            return None
+        return self.calendar(unit).due_at(received_at, limit, version.time_unit)
+
+
+# ---- the replay of a dossier's status history ------------------------------------------------------
+
+
+@dataclass
+class _Step:
+    at: dt.datetime
+    status: int
+    new: _EventIn | None = None  # None for an event already in the history
+    from_status: int | None = None
+    kind: str = EventKind.STATUS_CHANGED
+    data: dict = field(default_factory=dict)
+
+
+_STATE_FIELDS = (
+    "status", "status_changed_at", "received_at", "received_on", "procedure_version_id", "legal_due_at",
+    "effective_due_at", "due_on", "paused_since", "supplement_count", "finished_at", "returned_at",
+    "ended_at", "ended_on", "timeliness", "processing_minutes", "fee_amount",
+)  # fmt: skip
+
+
+def _replay(dossier: Dossier, steps: list[_Step], ref: Reference) -> tuple[dict, list[list], _Step | None]:
+    """Apply ``steps`` (in time order) from the dossier's creation. Returns (state, pauses, failing step)."""
+    registered = dossier.registered_at is not None
+    state = {
+        "status": Status.REGISTERED if registered else Status.RECEIVED,
+        "status_changed_at": dossier.registered_at if registered else dossier.received_at,
+        "received_at": None if registered else dossier.received_at,
+        "received_on": None if registered else dossier.received_on,
+        "procedure_version_id": dossier.procedure_version_id,
+        "legal_due_at": None if registered else dossier.legal_due_at,
+        "effective_due_at": None if registered else dossier.legal_due_at,
+        "due_on": None if registered else local_date(dossier.legal_due_at),
+        "paused_since": None, "supplement_count": 0, "finished_at": None, "returned_at": None,
+        "ended_at": None, "ended_on": None, "timeliness": "", "processing_minutes": None,
+        "fee_amount": dossier.fee_amount,
+    }  # fmt: skip
+    pauses: list[list] = []  # [requested_at, completed_at, reason]
+    handling = ref.unit_by_id(dossier.handling_unit_id)
+
+    def close_pause(at: dt.datetime) -> None:
+        pauses[-1][1] = at
+        state["paused_since"] = None
+        if state["legal_due_at"] is not None:
+            due = ref.calendar(handling).effective_due_at(
+                state["legal_due_at"], [(p[0], p[1]) for p in pauses]
+            )
+            state["effective_due_at"], state["due_on"] = due, local_date(due)
+
+    for step in steps:
+        current = state["status"]
+        if Status(step.status) not in ALLOWED_TRANSITIONS[Status(current)] or (
+            state["status_changed_at"] is not None and step.at < state["status_changed_at"]
+        ):
+            if step.new is None:
+                continue  # history written before these rules; keep it as it is
+            return state, pauses, step
+        step.from_status = current
+        step.kind, step.data = EventKind.STATUS_CHANGED, {}
+        target = step.status
+        if target == Status.RECEIVED:  # acceptance of an online registration
+            step.kind = EventKind.RECEIVED
+            if step.new is None:
+                state["received_at"], state["received_on"] = dossier.received_at, dossier.received_on
+                state["legal_due_at"] = state["effective_due_at"] = dossier.legal_due_at
+                state["procedure_version_id"] = dossier.procedure_version_id
+            else:
+                day = step.at.astimezone(BUSINESS_TZ).date()
+                version = ref.version_on(dossier.procedure, day)
+                if version is None:
+                    return state, pauses, step
+                due = ref.legal_due(version, handling, step.at, dossier.channel)
+                state.update(received_at=step.at, received_on=day, procedure_version_id=version.pk,
+                             legal_due_at=due, effective_due_at=due, fee_amount=version.fee)  # fmt: skip
+                step.data = {
+                    "legal_due_at": due.isoformat() if due else None,
+                    "procedure_version": version.pk,
+                }
+            state["due_on"] = local_date(state["effective_due_at"])
+        elif target == Status.SUPPLEMENT_REQUESTED:
+            state["supplement_count"] += 1
+            state["paused_since"] = step.at
+            reason = step.new.reason if step.new else ""
+            pauses.append([step.at, None, reason])
+            step.kind = EventKind.SUPPLEMENT_REQUESTED
+            step.data = {"number": state["supplement_count"], "reason": reason}
+        elif target == Status.PROCESSING and current == Status.SUPPLEMENT_REQUESTED:
+            close_pause(step.at)
+            step.kind = EventKind.SUPPLEMENT_COMPLETED
+            due = state["effective_due_at"]
+            step.data = {
+                "number": state["supplement_count"],
+                "effective_due_at": due.isoformat() if due else None,
+            }
+        elif target in END_STATUSES and target != Status.RESULT_RETURNED:
+            if target == Status.FINISHED:
+                state["finished_at"] = step.at
+            if state["paused_since"] is not None:
+                close_pause(step.at)
+            if state["ended_at"] is None:
+                state["ended_at"], state["ended_on"] = step.at, local_date(step.at)
+                calendar = ref.calendar(handling)
+                paused = sum(calendar.working_minutes_between(p[0], p[1]) for p in pauses if p[1])
+                if state["received_at"] is not None:
+                    total = calendar.working_minutes_between(state["received_at"], step.at)
+                    state["processing_minutes"] = max(0, total - paused)
+            state["timeliness"] = classify(
+                ended_at=state["ended_at"], due_at=state["effective_due_at"],
+                supplement_count=state["supplement_count"],
+            )  # fmt: skip
+            step.data = {"timeliness": state["timeliness"]}
+        elif target == Status.RESULT_RETURNED:
+            state["returned_at"] = step.at
+        state["status"] = target
+        state["status_changed_at"] = step.at
+    return state, pauses, None
+
+
+# ---- the ingest -----------------------------------------------------------------------------------
+
+
+def _new_code(unit: Unit, day: dt.date) -> str:
+    return f"{unit.code}-{day:%y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+def _in_scope(unit: Unit, scope_path: str | None) -> bool:
+    return scope_path is None or unit.path.startswith(scope_path)
+
+
+_DOSSIER_FIELDS = [f for f in Dossier._meta.concrete_fields if not f.primary_key]
+DOSSIER_COLUMNS = [f.column for f in _DOSSIER_FIELDS]
+_DOSSIER_DEFAULTS = [None if f.null and not f.has_default() else f.get_default() for f in _DOSSIER_FIELDS]
+_DCOL = {f.attname: i for i, f in enumerate(_DOSSIER_FIELDS)}
+_EVENT_FIELDS = [f for f in DossierEvent._meta.concrete_fields if not f.primary_key]
+EVENT_COLUMNS = [f.column for f in _EVENT_FIELDS]
+
+
+def _event_row(dossier_id: int, kind: str, at, from_status, to_status, system: str, note: str,
+               data: dict, now: dt.datetime) -> dict:  # fmt: skip
+    return {
+        "dossier_id": dossier_id, "kind": kind, "occurred_at": at, "recorded_at": now,
+        "from_status": from_status, "to_status": to_status, "actor_user_id": None,
+        "actor_system": system, "note": note, "data": data, "dispatched_at": now,
+    }  # fmt: skip
+
+
+def ingest(
+    items: list[Any],
+    *,
+    source_system: str,
+    actor: Actor,
+    scope_path: str | None = None,
+    all_or_nothing: bool = False,
+    reference: Reference | None = None,
+    index_offset: int = 0,
+) -> IngestResult:
+    """Create, update or leave unchanged each dossier item; apply each status event. Never raises on items."""
+    if len(items) > MAX_ITEMS:
+        raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"At most {MAX_ITEMS} items per request.", field="items")
+    ref = reference or Reference()
+    now = timezone.now()
+    dossiers: list[_DossierIn] = []
+    evts: list[_EventIn] = []
+    outcomes: list[Outcome] = []
+    for offset, raw in enumerate(items):
+        index = index_offset + offset
+        if not isinstance(raw, dict):
+            out = Outcome(index, "unknown", None).reject(None, "invalid", "Each item must be an object.")
+            outcomes.append(out)
+            continue
+        kind = raw.get("type", "dossier")
+        out = Outcome(index, kind if kind in ("dossier", "event") else "unknown", None)
+        outcomes.append(out)
+        if kind == "dossier":
+            parsed = _parse_dossier(raw, out, now)
+            if parsed:
+                dossiers.append(parsed)
+        elif kind == "event":
+            parsed_event = _parse_event(raw, out, now)
+            if parsed_event:
+                evts.append(parsed_event)
+        else:
+            out.reject("type", "invalid_choice", "type must be `dossier` or `event`.")
+    result = IngestResult(outcomes)
+    ref.load(
+        {d.procedure for d in dossiers},
+        {d.receiving_unit for d in dossiers} | {d.handling_unit for d in dossiers if d.handling_unit},
+    )
+    try:
+        with transaction.atomic():
+            _apply(dossiers, evts, ref=ref, source=source_system, actor=actor, scope_path=scope_path, now=now)
+            if all_or_nothing and result.rejected:
+                raise _Rollback
+    except _Rollback:
+        result.applied = False
+    return result
+
+
+def _validate_refs(item: _DossierIn, ref: Reference, scope_path: str | None):
+    out = item.outcome
+    procedure = ref.procedures.get(item.procedure)
+    if procedure is None:
+        out.reject("procedure", ErrorCode.UNKNOWN_PROCEDURE, f"Unknown procedure code {item.procedure!r}.")
+    units = {}
+    for name in ("receiving_unit", "handling_unit"):
+        code = getattr(item, name)
+        if code is None:
+            continue
+        unit = ref.units.get(code)
+        if unit is None:
+            out.reject(name, ErrorCode.UNKNOWN_UNIT, f"Unknown unit code {code!r}.")
+        elif not _in_scope(unit, scope_path):
+            out.reject(name, ErrorCode.UNIT_OUT_OF_SCOPE, f"Unit {code} is outside the client's subtree.")
+        units[name] = unit
+    return procedure, units.get("receiving_unit"), units.get("handling_unit") or units.get("receiving_unit")
+
+
+def _apply(dossiers, evts, *, ref, source, actor, scope_path, now) -> None:
+    # One entry per external id: a repeated identical dossier is unchanged, a differing one is rejected.
+    by_ext: dict[str, _DossierIn] = {}
+    unique: list[_DossierIn] = []
+    repeats: list[_DossierIn] = []
+    for item in dossiers:
+        first = by_ext.get(item.external_id)
+        if first is None:
+            by_ext[item.external_id] = item
+            unique.append(item)
+        else:
+            repeats.append(item)
+    wanted = set(by_ext) | {e.external_id for e in evts}
+    existing = _existing(source, wanted)
+    new_rows: dict[str, list] = {}
+    touched: dict[int, Dossier] = {}
+    event_rows: list[dict] = []
+    supplement_rewrites: dict[int, list[list]] = {}
+    for item in unique:
+        procedure, receiving, handling = _validate_refs(item, ref, scope_path)
+        if item.outcome.errors:
+            continue
+        dossier = existing.get(item.external_id)
+        if dossier is not None:
+            _compare(item, dossier, procedure, receiving, handling, ref, touched, event_rows, actor, now)
+            continue
+        row = _new_row(item, procedure, receiving, handling, ref, source, actor, now)
+        if row is not None:
+            new_rows[item.external_id] = row
+    inserted = _insert_new(source, new_rows, by_ext, ref, existing, touched, event_rows, actor, now)
+    for item in repeats:
+        first = by_ext[item.external_id]
+        same = (item.procedure, item.receiving_unit, item.handling_unit, item.channel, item.status, item.at,
+                item.applicant_name, item.fee_amount, item.flags) == (
+                first.procedure, first.receiving_unit, first.handling_unit, first.channel, first.status,
+                first.at, first.applicant_name, first.fee_amount, first.flags)  # fmt: skip
+        if same and first.outcome.outcome != REJECTED:
+            item.outcome.outcome, item.outcome.code = UNCHANGED, first.outcome.code
+            item.outcome.status = first.outcome.status
+        else:
+            item.outcome.reject("external_id", ErrorCode.DUPLICATE_IN_REQUEST,
+                                "The same external id appears earlier in this request with other values.")  # fmt: skip
+    if evts:
+        _apply_events(evts, source, existing, inserted, ref, scope_path, touched, event_rows,
+                      supplement_rewrites, actor, now)  # fmt: skip
+    # Writes: changed dossiers, their supplement pauses, the new history rows.
+    if touched:
+        fields = sorted({f for d in touched.values() for f in d._changed_fields} | {"updated_at"})
+        for dossier in touched.values():
+            dossier.updated_at = now
+        Dossier.objects.bulk_update(list(touched.values()), fields, batch_size=500)
+    if supplement_rewrites:
+        SupplementRequest.objects.filter(dossier_id__in=list(supplement_rewrites)).delete()
+        SupplementRequest.objects.bulk_create(
+            SupplementRequest(dossier_id=pk, number=n, requested_at=p[0], completed_at=p[1], reason=p[2])
+            for pk, pauses in supplement_rewrites.items()
+            for n, p in enumerate(pauses, start=1)
+        )
+    _insert_events(event_rows)
+    first_days: dict[int, dt.date] = {}
+    for dossier in touched.values():
+        if dossier.received_on:
+            unit_id = dossier.handling_unit_id
+            first_days[unit_id] = min(first_days.get(unit_id, dossier.received_on), dossier.received_on)
+        for unit_id in getattr(dossier, "_previous_units", ()):
+            first_days[unit_id] = min(first_days.get(unit_id, dossier.received_on), dossier.received_on)
+    for row in inserted.values():
+        received_on, unit_id = row["received_on"], row["handling_unit_id"]
+        if received_on:
+            first_days[unit_id] = min(first_days.get(unit_id, received_on), received_on)
+    if first_days:
+        unit_periods_changed(tuple(first_days), min(first_days.values()))
+
+
+def _existing(source: str, external_ids: set[str]) -> dict[str, Dossier]:
+    found: dict[str, Dossier] = {}
+    ids = sorted(external_ids)
+    query = Dossier.objects.filter(source_system=source).select_related("procedure")
+    if connection.vendor == "postgresql":
+        query = query.select_for_update(of=("self",)).order_by("pk")
+    for start in range(0, len(ids), 2000):
+        for dossier in query.filter(external_id__in=ids[start : start + 2000]):
+            found[dossier.external_id] = dossier
+    return found
+
+
+def _mark(dossier: Dossier, touched: dict[int, Dossier], **values) -> None:
+    changed = getattr(dossier, "_changed_fields", None)
+    if changed is None:
+        changed = dossier._changed_fields = set()
+    for name, value in values.items():
+        if getattr(dossier, name) != value:
+            setattr(dossier, name, value)
+            changed.add(name)
+    if changed:
+        touched[dossier.pk] = dossier
+
+
+def _compare(item, dossier, procedure, receiving, handling, ref, touched, event_rows, actor, now) -> None:
+    out = item.outcome
+    out.code, out.status = dossier.code, dossier.status
+    receipt = {
+        "procedure": dossier.procedure_id == procedure.pk,
+        "receiving_unit": dossier.receiving_unit_id == receiving.pk,
+        "channel": dossier.channel == item.channel,
+        "status": (item.status == Status.REGISTERED) == (dossier.registered_at is not None),
+        "received_at": (dossier.registered_at or dossier.received_at) == item.at,
+    }
+    for name, same in receipt.items():
+        if not same:
+            out.reject(name, ErrorCode.RECEIPT_MISMATCH,
+                       f"{name} differs from the recorded dossier; the receipt facts fix the legal due date "
+                       "and cannot change (send status events for later changes).")  # fmt: skip
+    if out.errors:
+        return
+    changes: dict[str, Any] = {}
+    if item.handling_unit is not None and dossier.handling_unit_id != handling.pk:
+        previous = ref.unit_by_id(dossier.handling_unit_id)
+        changes["handling_unit_id"] = handling.pk
+        dossier._previous_units = (previous.pk,)
+        event_rows.append(_event_row(dossier.pk, EventKind.HANDLING_UNIT_ASSIGNED, now, None, None, actor.system,
+                                     "", {"from": previous.code, "to": handling.code}, now))  # fmt: skip
+    if item.applicant_name is not None and item.applicant_name != dossier.applicant_name:
+        changes["applicant_name"] = item.applicant_name
+    if item.fee_amount is not None and item.fee_amount != dossier.fee_amount:
+        changes["fee_amount"] = item.fee_amount
+    for flag, value in item.flags.items():
+        if getattr(dossier, flag) != value:
+            changes[flag] = value
+            event_rows.append(_event_row(dossier.pk, EventKind.FLAG_SET, now, None, None, actor.system, "",
+                                         {"flag": flag, "value": value}, now))  # fmt: skip
+    if changes:
+        _mark(dossier, touched, **changes)
+        out.outcome = UPDATED
+        out.changed = sorted(k.removesuffix("_id") for k in changes)
+    else:
+        out.outcome = UNCHANGED
+
+
+def _new_row(item, procedure, receiving, handling, ref, source, actor, now) -> list | None:
+    out = item.outcome
+    day = item.at.astimezone(BUSINESS_TZ).date()
+    version = ref.version_on(procedure, day)
+    if version is None:
+        out.reject("procedure", ErrorCode.NO_PROCEDURE_VERSION,
+                   f"Procedure {procedure.code} has no version in force on {day.isoformat()}.")  # fmt: skip
+        return None
+    row = list(_DOSSIER_DEFAULTS)
+    c = _DCOL
+    if item.status == Status.RECEIVED:
+        try:
+            due = ref.legal_due(version, handling, item.at, item.channel)
+        except DomainError as error:
+            out.reject("received_at", error.code, error.message)
+            return None
+        row[c["received_at"]] = item.at
+        row[c["received_on"]] = day
+        row[c["legal_due_at"]] = row[c["effective_due_at"]] = due
+        row[c["due_on"]] = local_date(due)
+    else:
+        row[c["registered_at"]] = item.at
+    row[c["code"]] = _new_code(receiving, day)
+    row[c["source_system"]] = source
+    row[c["external_id"]] = item.external_id
+    row[c["procedure_id"]] = procedure.pk
+    row[c["procedure_version_id"]] = version.pk
+    row[c["receiving_unit_id"]] = receiving.pk
+    row[c["handling_unit_id"]] = handling.pk
+    row[c["channel"]] = Channel.ONLINE if item.status == Status.REGISTERED else item.channel
+    row[c["applicant_name"]] = item.applicant_name or ""
+    row[c["status"]] = item.status
+    row[c["status_changed_at"]] = item.at
+    row[c["fee_amount"]] = item.fee_amount if item.fee_amount is not None else version.fee
+    for flag, value in item.flags.items():
+        row[c[flag]] = value
+    row[c["created_by_system"]] = actor.system
+    row[c["created_at"]] = row[c["updated_at"]] = now
+    return row
+
+
+def _insert_new(source, new_rows, by_ext, ref, existing, touched, event_rows, actor, now) -> dict[str, dict]:
+    """Insert ignoring conflicts; rows another writer created meanwhile become existing ones."""
+    inserted: dict[str, dict] = {}
+    pending = dict(new_rows)
+    for _attempt in range(3):
+        if not pending:
+            break
+        got = _insert_rows(list(pending.values()))
+        lost = [ext for ext in pending if ext not in got]
+        for ext, (pk, code) in got.items():
+            row = pending[ext]
+            values = {f.attname: row[i] for i, f in enumerate(_DOSSIER_FIELDS)}
+            values["id"] = pk
+            inserted[ext] = values
+            out = by_ext[ext].outcome
+            out.outcome, out.code, out.status = CREATED, code, values["status"]
+            kind = EventKind.REGISTERED if values["status"] == Status.REGISTERED else EventKind.RECEIVED
+            data = {}
+            if kind == EventKind.RECEIVED:
+                due = values["legal_due_at"]
+                data = {"legal_due_at": due.isoformat() if due else None,
+                        "procedure_version": values["procedure_version_id"]}  # fmt: skip
+            event_rows.append(_event_row(pk, kind, values["status_changed_at"], None, values["status"],
+                                         actor.system, "", data, now))  # fmt: skip
+        pending = {}
+        if lost:
+            raced = _existing(source, set(lost))
+            for ext in lost:
+                item = by_ext[ext]
+                if ext in raced:  # created concurrently by another request: compare with it
+                    existing[ext] = raced[ext]
+                    procedure = ref.procedures[item.procedure]
+                    receiving = ref.units[item.receiving_unit]
+                    handling = ref.units.get(item.handling_unit or "") or receiving
+                    _compare(item, raced[ext], procedure, receiving, handling, ref, touched, event_rows,
+                             actor, now)  # fmt: skip
+                else:  # a receipt-code collision: draw another code
+                    row = new_rows[ext]
+                    row[_DCOL["code"]] = _new_code(ref.units[item.receiving_unit], now.date())
+                    pending[ext] = row
+    for ext in pending:
+        by_ext[ext].outcome.reject("code", ErrorCode.DUPLICATE_DOSSIER, "Could not draw a free receipt code.")
+    return inserted
+
+
+def _insert_rows(rows: list[list]) -> dict[str, tuple[int, str]]:
+    """Insert dossier rows, skipping conflicts; returns external_id → (id, code) of the inserted ones."""
+    if not rows:
+        return {}
+    ext_col, code_col = _DCOL["external_id"], _DCOL["code"]
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f'"{c}"' for c in DOSSIER_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE ingest_dossier ON COMMIT DROP AS SELECT {columns} "
+                f"FROM {Dossier._meta.db_table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY ingest_dossier ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {Dossier._meta.db_table} ({columns}) SELECT {columns} FROM ingest_dossier "
+                "ON CONFLICT DO NOTHING RETURNING id, external_id, code"
+            )
+            got = {ext: (pk, code) for pk, ext, code in cursor.fetchall()}
+            cursor.execute("DROP TABLE ingest_dossier")
+        return got
+    objs = [Dossier(**{f.attname: row[i] for i, f in enumerate(_DOSSIER_FIELDS)}) for row in rows]
+    Dossier.objects.bulk_create(objs, ignore_conflicts=True, batch_size=500)
+    ours = {row[ext_col]: row[code_col] for row in rows}
+    got = {}
+    for pk, ext, code in Dossier.objects.filter(code__in=list(ours.values())).values_list(
+        "pk", "external_id", "code"
+    ):
+        if ours.get(ext) == code:
+            got[ext] = (pk, code)
+    return got
+
+
+def _insert_events(rows: list[dict]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        names = [f.attname for f in _EVENT_FIELDS]
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {DossierEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([json.dumps(row[n]) if n == "data" else row[n] for n in names])
+        return
+    DossierEvent.objects.bulk_create([DossierEvent(**row) for row in rows], batch_size=500)
+
+
+def _apply_events(
+    evts, source, existing, inserted, ref, scope_path, touched, event_rows, rewrites, actor, now
+):
+    # Dossiers created in this batch are read back as rows (the replay needs model instances).
+    fresh_ids = [inserted[e.external_id]["id"] for e in evts if e.external_id in inserted]
+    query = Dossier.objects.filter(pk__in=fresh_ids).select_related("procedure")
+    for dossier in query:
+        existing[dossier.external_id] = dossier
+    by_dossier: dict[int, list[_EventIn]] = defaultdict(list)
+    for event in evts:
+        dossier = existing.get(event.external_id)
+        out = event.outcome
+        if dossier is None:
+            out.reject("external_id", ErrorCode.UNKNOWN_DOSSIER,
+                       f"No dossier with external id {event.external_id!r} from {source}.")  # fmt: skip
+            continue
+        out.code = dossier.code
+        receiving, handling = (
+            ref.unit_by_id(dossier.receiving_unit_id),
+            ref.unit_by_id(dossier.handling_unit_id),
+        )
+        if not (_in_scope(receiving, scope_path) or _in_scope(handling, scope_path)):
+            out.reject(
+                "external_id", ErrorCode.UNIT_OUT_OF_SCOPE, "The dossier is outside the client's subtree."
+            )
+            continue
+        by_dossier[dossier.pk].append(event)
+    if not by_dossier:
+        return
+    history: dict[int, list[_Step]] = defaultdict(list)
+    status_kinds = [EventKind.STATUS_CHANGED, EventKind.SUPPLEMENT_REQUESTED, EventKind.SUPPLEMENT_COMPLETED,
+                    EventKind.RECEIVED]  # fmt: skip
+    rows = (
+        DossierEvent.objects.filter(
+            dossier_id__in=list(by_dossier), kind__in=status_kinds, from_status__isnull=False
+        )
+        .order_by("occurred_at", "id")
+        .values_list("dossier_id", "occurred_at", "to_status")
+    )
+    for dossier_id, occurred_at, to_status in rows:
+        history[dossier_id].append(_Step(occurred_at, to_status))
+    reasons: dict[int, dict] = defaultdict(dict)
+    for dossier_id, requested_at, reason in SupplementRequest.objects.filter(
+        dossier_id__in=list(by_dossier)
+    ).values_list("dossier_id", "requested_at", "reason"):
+        reasons[dossier_id][requested_at] = reason
+    for dossier_id, new_events in by_dossier.items():
+        dossier = next(d for d in existing.values() if d.pk == dossier_id)
+        steps = list(history[dossier_id])
+        seen = {(s.at, s.status) for s in steps}
+        accepted: list[_Step] = []
+        for event in sorted(new_events, key=lambda e: e.at):
+            out = event.outcome
+            if (event.at, event.status) in seen:
+                out.outcome = UNCHANGED
+                continue
+            first = dossier.registered_at or dossier.received_at
+            if event.at < first:
+                out.reject(
+                    "at", ErrorCode.EVENT_BEFORE_PREVIOUS, "The event is before the dossier was received."
+                )
+                continue
+            candidate = _Step(event.at, event.status, new=event)
+            trial = sorted([*steps, *accepted, candidate], key=lambda s: s.at)
+            _state, _pauses, failed = _replay(dossier, trial, ref)
+            if failed is not None:
+                message = (f"A dossier that is {Status(_state['status']).label} at "
+                           f"{failed.at.isoformat()} cannot become {Status(failed.status).label}.")  # fmt: skip
+                code = ErrorCode.ILLEGAL_TRANSITION
+                if (
+                    failed is candidate
+                    and _state["status_changed_at"]
+                    and event.at < _state["status_changed_at"]
+                ):
+                    code = ErrorCode.EVENT_BEFORE_PREVIOUS
+                if failed is not candidate:
+                    message = "Applying this event here would make a later event of the history illegal."
+                out.reject("status", code, message)
+                continue
+            accepted.append(candidate)
+            seen.add((event.at, event.status))
+        if not accepted:
+            continue
+        all_steps = sorted([*steps, *accepted], key=lambda s: s.at)
+        state, pauses, _ = _replay(dossier, all_steps, ref)
+        for pause in pauses:
+            if not pause[2]:
+                pause[2] = reasons[dossier_id].get(pause[0], "")
+        _mark(dossier, touched, **{k: state[k] for k in _STATE_FIELDS})
+        rewrites[dossier_id] = pauses
+        latest = max(s.at for s in steps) if steps else None
+        for step in accepted:
+            event = step.new
+            data = dict(step.data)
+            if latest is not None and step.at < latest:
+                data["late"] = True
+            event_rows.append(_event_row(dossier_id, step.kind, step.at, step.from_status, step.status,
+                                         actor.system, event.note, data, now))  # fmt: skip
+            event.outcome.outcome, event.outcome.status = CREATED, step.status
+        for event in new_events:
+            if event.outcome.outcome != REJECTED:
+                event.outcome.status = state["status"]
