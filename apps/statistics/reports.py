@@ -79,6 +79,23 @@ def children_totals(parent: Unit, period: Period, today: dt.date) -> dict[int, D
     return {s.unit.pk: s.score.total for s in scorer(parent, period, today).children_scores(parent)}
 
 
+def unit_total(unit: Unit, period: Period, today: dt.date) -> Decimal:
+    """One unit's total; a closed week or month comes from its snapshot (stored on first use)."""
+    snapshotted = period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH)
+    if snapshotted:
+        stored = (
+            ScoreSnapshot.objects.filter(unit=unit, period_kind=period.kind.value, period_start=period.start)
+            .values_list("total", flat=True)
+            .first()
+        )
+        if stored is not None:
+            return stored
+    result = scorer(unit, period, today).unit_score(unit)
+    if snapshotted:
+        store_snapshot(result, period)
+    return result.score.total
+
+
 def _ranks_of(totals: dict[int, Decimal]) -> dict[int, int]:
     ids = list(totals)
     return dict(zip(ids, competition_ranks(ids, key=lambda pk: totals[pk]), strict=True))
@@ -105,7 +122,7 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
         rank, previous_rank = _ranks_of(now)[unit.pk], _ranks_of(then).get(unit.pk)
         before_total = then.get(unit.pk, Decimal("0.00"))
     else:
-        before_total = scorer(unit, previous_period, today).unit_score(unit).score.total
+        before_total = unit_total(unit, previous_period, today)
     return {
         "unit": unit,
         "period": period,
