@@ -45,10 +45,18 @@ class LeafCounts(models.Model):
     # Derived rows, rewritten wholesale by the rebuild: no foreign-key triggers and no extra indexes
     # (the unique index serves every lookup), which makes inserting them several times cheaper.
     unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+        "organisation.Unit",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     procedure = models.ForeignKey(
-        "catalogue.Procedure", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+        "catalogue.Procedure",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
     period_start = models.DateField()
