@@ -15,12 +15,11 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from apps.core.actors import Actor
 from apps.core.errors import ConflictError, DomainError, ErrorCode
+from apps.core.timekeeping import resolve_time as _resolve_time
 from apps.dossiers.models import Dossier
-from apps.dossiers.services._common import FUTURE_TOLERANCE
 from apps.dossiers.timeliness import BUSINESS_TZ, local_date
 from apps.organisation.models import Unit
 from apps.petitions import events
@@ -62,29 +61,8 @@ def locked(petition: Petition) -> Petition:
 def resolve_time(
     at: dt.datetime | None, *, field: str = "at", not_before: dt.datetime | None = None
 ) -> dt.datetime:
-    """The instant an action happened: given by the caller (external systems) or now.
-
-    Future instants and instants before the petition's previous change are refused, so the history
-    stays in order and no answer can be backdated before the question.
-    """
-    now = timezone.now()
-    if at is None:
-        at = now
-    if timezone.is_naive(at):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "The time must include a UTC offset.", field=field)
-    if at > now + FUTURE_TOLERANCE:
-        raise DomainError(
-            ErrorCode.RECEIVED_IN_FUTURE if field == "received_at" else ErrorCode.VALIDATION_ERROR,
-            f"{at.isoformat()} is in the future.",
-            field=field,
-        )
-    if not_before is not None and at < not_before:
-        raise DomainError(
-            ErrorCode.EVENT_BEFORE_PREVIOUS,
-            f"{at.isoformat()} is before the petition's previous change at {not_before.isoformat()}.",
-            field=field,
-        )
-    return at
+    """:func:`apps.core.timekeeping.resolve_time` for petitions: no answer before the question."""
+    return _resolve_time(at, field=field, not_before=not_before, subject="petition")
 
 
 def _record(event: PetitionEvent) -> PetitionEvent:

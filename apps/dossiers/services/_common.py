@@ -6,14 +6,13 @@ import datetime as dt
 from functools import partial
 
 from django.db import transaction
-from django.utils import timezone
 
-from apps.core.errors import DomainError, ErrorCode
+from apps.core.timekeeping import FUTURE_TOLERANCE
+from apps.core.timekeeping import resolve_time as _resolve_time
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.statistics.tracking import dossier_changed
 
-# Clocks of external systems drift; an instant this far ahead of ours is still accepted as "now".
-FUTURE_TOLERANCE = dt.timedelta(minutes=2)
+__all__ = ["FUTURE_TOLERANCE", "locked", "record", "resolve_time"]
 
 
 def locked(dossier: Dossier) -> Dossier:
@@ -28,29 +27,8 @@ def locked(dossier: Dossier) -> Dossier:
 def resolve_time(
     at: dt.datetime | None, *, field: str = "at", not_before: dt.datetime | None = None
 ) -> dt.datetime:
-    """The instant an action happened: given by the caller (external systems) or now.
-
-    Refuses instants in the future and instants before the dossier's previous status change, so
-    the history stays in order.
-    """
-    now = timezone.now()
-    if at is None:
-        at = now
-    if timezone.is_naive(at):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "The time must include a UTC offset.", field=field)
-    if at > now + FUTURE_TOLERANCE:
-        raise DomainError(
-            ErrorCode.RECEIVED_IN_FUTURE if field == "received_at" else ErrorCode.VALIDATION_ERROR,
-            f"{at.isoformat()} is in the future.",
-            field=field,
-        )
-    if not_before is not None and at < not_before:
-        raise DomainError(
-            ErrorCode.EVENT_BEFORE_PREVIOUS,
-            f"{at.isoformat()} is before the dossier's previous change at {not_before.isoformat()}.",
-            field=field,
-        )
-    return at
+    """:func:`apps.core.timekeeping.resolve_time` for dossiers."""
+    return _resolve_time(at, field=field, not_before=not_before, subject="dossier")
 
 
 def record(event: DossierEvent, *, also_unit_ids: tuple[int, ...] = ()) -> DossierEvent:
