@@ -56,6 +56,20 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_read_caches():
+    """Each test rolls the aggregate version back, so per-process read caches must not outlive it."""
+    from django.core.cache import cache
+
+    from apps.statistics import reports
+
+    cache.clear()
+    reports._SCORERS.clear()
+    yield
+    cache.clear()
+    reports._SCORERS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -280,9 +280,31 @@ def _score_indicator(
         raise ValueError(
             f"{rule.code}: {rule.numerator}={numerator} exceeds {rule.denominator}={denominator}"
         )
-    rate = Fraction(numerator, denominator)
-    points = methodology.round_points(rule.points_for_rate(rate))
-    return result(points, "scored", round_half_up(rate, RATE_PLACES))
+    # Integer arithmetic on the exact ratio (same result as Fraction, several times faster: a province's
+    # ranking scores 170 units × 21 indicators per request).
+    max_num, max_den = _as_ratio(rule.max_points)
+    if rule.scoring == "cap":
+        cap_num, cap_den = _as_ratio(rule.cap)
+        if numerator * cap_den >= cap_num * denominator:  # rate >= cap: full points
+            top, bottom = max_num, max_den
+        else:
+            top, bottom = max_num * numerator * cap_den, max_den * denominator * cap_num
+    else:
+        top, bottom = max_num * numerator, max_den * denominator
+    points = _half_up(top, bottom, methodology.rounding_places)
+    return result(points, "scored", _half_up(numerator, denominator, RATE_PLACES))
+
+
+@lru_cache(maxsize=256)
+def _as_ratio(value: Decimal) -> tuple[int, int]:
+    ratio = Fraction(value)
+    return ratio.numerator, ratio.denominator
+
+
+def _half_up(numerator: int, denominator: int, places: int) -> Decimal:
+    """numerator / denominator (both >= 0, denominator > 0) rounded half-up to ``places``."""
+    scaled = numerator * 10**places
+    return Decimal((2 * scaled + denominator) // (2 * denominator)).scaleb(-places)
 
 
 @lru_cache(maxsize=256)

@@ -38,9 +38,6 @@ def own_inputs(
     handled = facts.handled_by(unit.kind)
     meta = facts.procedures
 
-    def used(procedure_ids: list[int], count: str) -> int:
-        return sum(1 for p in procedure_ids if p in totals.used[count])
-
     online = [p for p in handled if meta[p].online]
     fee = [p for p in handled if meta[p].fee]
     citizen = [p for p in handled if meta[p].citizen]
@@ -53,13 +50,13 @@ def own_inputs(
         dossiers_on_time=c["on_time"],
         procedures_under_authority=len(handled),
         procedures_online=len(online),
-        online_services_used=used(online, "online_received"),
+        online_services_used=totals.used.get("online_services_used", 0),
         dossiers_online_counted=c["received_online_counted"],
         fee_dossiers=c["fee_dossiers"],
         fee_dossiers_paid_online=c["fee_paid_online"],
         fee_procedures=len(fee),
-        fee_procedures_paid_online=used(fee, "fee_paid_online"),
-        fee_procedures_synced=used(fee, "fee_synced"),
+        fee_procedures_paid_online=totals.used.get("fee_procedures_paid_online", 0),
+        fee_procedures_synced=totals.used.get("fee_procedures_synced", 0),
         dossiers_e_result=c["e_result"],
         dossiers_digitized=c["digitized"],
         communes=1 if unit.kind == UnitKind.COMMUNE else 0,
@@ -68,13 +65,29 @@ def own_inputs(
         dossiers_personal_storage=c["personal_storage"],
         dossiers_eid=c["eid"],
         citizen_procedures=len(citizen),
-        citizen_procedures_eid=used(citizen, "eid"),
+        citizen_procedures_eid=totals.used.get("citizen_procedures_eid", 0),
         petitions=petitions.get("petitions", 0),
         petitions_on_time=petitions.get("on_time", 0),
         petitions_first_received=petitions.get("first_received", 0),
         petitions_satisfactory=petitions.get("satisfactory", 0),
         dossiers_satisfactory=c["satisfactory"],
     )
+
+
+def usage_rules(facts: CatalogueFacts) -> dict[str, tuple[str, dict[str, list[int]]]]:
+    """Which procedures each procedure-level count looks at, by unit kind (the procedures it handles)."""
+    meta = facts.procedures
+
+    def handled(kind: str, keep) -> list[int]:
+        return [p for p in facts.handled_by(kind) if keep(meta[p])]
+
+    kinds = [kind.value for kind in UnitKind]
+    return {
+        "online_services_used": ("online_received", {k: handled(k, lambda m: m.online) for k in kinds}),
+        "fee_procedures_paid_online": ("fee_paid_online", {k: handled(k, lambda m: m.fee) for k in kinds}),
+        "fee_procedures_synced": ("fee_synced", {k: handled(k, lambda m: m.fee) for k in kinds}),
+        "citizen_procedures_eid": ("eid", {k: handled(k, lambda m: m.citizen) for k in kinds}),
+    }
 
 
 @dataclass
@@ -94,7 +107,7 @@ class SubtreeScorer:
         self.units = list(Unit.objects.subtree_of(root).order_by("path"))
         self.facts = _facts(period, self.methodology, root)
         unit_ids = [u.pk for u in self.units]
-        self.totals = totals_by_unit(self.units, period, today)
+        self.totals = totals_by_unit(self.units, period, today, usage_rules(self.facts))
         self.petitions = petitions(unit_ids, period, today)
         self._scores: dict[int, UnitScore] = {}
         self.own = {

@@ -18,22 +18,23 @@ from apps.statistics.counting import select_leaf_rows
 from apps.statistics.models import COUNT_FIELDS
 from apps.statistics.periods import NAMED_KINDS, Period
 
-# Counts whose "> 0 for this procedure" matters to procedure-level indicators (used services etc.).
-USAGE_FIELDS = ("online_received", "fee_paid_online", "fee_synced", "eid")
+# A procedure-level indicator counts the procedures of a kind (e.g. online services the unit handles)
+# that showed some usage (a count > 0) in the period: name -> (usage count, procedure ids by unit kind).
+UsageRule = tuple[str, dict[str, list[int]]]
 
 
 @dataclass
 class Totals:
-    """Counts summed over some dossiers, and which procedures showed each kind of usage."""
+    """Counts summed over some dossiers, and the procedure-level usage counts."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
-    used: dict[str, set[int]] = field(default_factory=lambda: {name: set() for name in USAGE_FIELDS})
+    used: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: Totals) -> None:
         for name, value in other.counts.items():
             self.counts[name] += value
-        for name, procedures in other.used.items():
-            self.used[name] |= procedures
+        for name, value in other.used.items():
+            self.used[name] = self.used.get(name, 0) + value
 
 
 def _source(units: list[Unit], period: Period, today: dt.date) -> tuple[str, list]:
@@ -56,21 +57,41 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def totals_by_unit(units: list[Unit], period: Period, today: dt.date) -> dict[int, Totals]:
-    """Each unit's *own* totals (not its descendants'); units without dossiers are absent."""
-    source, params = _source(units, period, today)
-    sums = ", ".join(f"SUM(l.{name})" for name in COUNT_FIELDS)
+def _usage_expression(count: str, procedures_by_kind: dict[str, list[int]]) -> tuple[str, list]:
+    """COUNT(DISTINCT procedure) among the unit kind's listed procedures whose ``count`` is positive."""
+    branches, params = [], []
+    for kind, procedure_ids in sorted(procedures_by_kind.items()):
+        ids = procedure_ids or [-1]
+        branches.append(f"(u.kind = %s AND l.procedure_id IN ({', '.join(['%s'] * len(ids))}))")
+        params += [kind, *ids]
+    condition = " OR ".join(branches) or "1 = 0"
+    return f"COUNT(DISTINCT CASE WHEN l.{count} > 0 AND ({condition}) THEN l.procedure_id END)", params
+
+
+def totals_by_unit(
+    units: list[Unit], period: Period, today: dt.date, usage: dict[str, UsageRule] | None = None
+) -> dict[int, Totals]:
+    """Each unit's *own* totals (not its descendants'), in one grouped read; units without rows are absent."""
+    usage = usage or {}
+    source, source_params = _source(units, period, today)
+    expressions, params = [f"SUM(l.{name})" for name in COUNT_FIELDS], []
+    for count, procedures_by_kind in usage.values():
+        expression, expression_params = _usage_expression(count, procedures_by_kind)
+        expressions.append(expression)
+        params += expression_params
+    sql = (
+        f"SELECT l.unit_id, {', '.join(expressions)} FROM {source}"
+        " JOIN organisation_unit u ON u.id = l.unit_id GROUP BY l.unit_id"
+    )
     result: dict[int, Totals] = defaultdict(Totals)
-    for row in _fetch(f"SELECT l.unit_id, {sums} FROM {source} GROUP BY l.unit_id", params):
-        result[row[0]].counts = {
-            name: int(value or 0) for name, value in zip(COUNT_FIELDS, row[1:], strict=True)
+    names = list(usage)
+    for row in _fetch(sql, params + source_params):  # the SELECT list's parameters come first
+        totals = result[row[0]]
+        values = row[1:]
+        totals.counts = {
+            name: int(v or 0) for name, v in zip(COUNT_FIELDS, values[: len(COUNT_FIELDS)], strict=True)
         }
-    flags = ", ".join(f"l.{name} > 0" for name in USAGE_FIELDS)
-    any_usage = " OR ".join(f"l.{name} > 0" for name in USAGE_FIELDS)
-    for row in _fetch(f"SELECT l.unit_id, l.procedure_id, {flags} FROM {source} WHERE {any_usage}", params):
-        for name, flag in zip(USAGE_FIELDS, row[2:], strict=True):
-            if flag:
-                result[row[0]].used[name].add(row[1])
+        totals.used = {name: int(v or 0) for name, v in zip(names, values[len(COUNT_FIELDS) :], strict=True)}
     return result
 
 

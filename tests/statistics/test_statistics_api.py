@@ -175,3 +175,34 @@ def test_current_week_is_the_default(activity, supervisor):
     today = timezone.localdate()
     assert body["period"]["kind"] == "week"
     assert dt.date.fromisoformat(body["period"]["start"]) <= today
+
+
+def test_procedure_level_indicators_count_used_procedures(
+    calendar, tree, supervisor, django_capture_on_commit_callbacks
+):
+    from tests.factories import ProcedureVersionFactory
+
+    online_fee = ProcedureVersionFactory(
+        online_level="full", fee=Decimal(20000), audience="citizen"
+    ).procedure
+    ProcedureVersionFactory(online_level="partial", fee=Decimal(0))  # offered online, never used
+    ProcedureVersionFactory(online_level="none", fee=Decimal(0))
+    with django_capture_on_commit_callbacks(execute=True):
+        d = services.receive_dossier(
+            procedure=online_fee, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 3, 3, 9), channel=2
+        )
+        services.set_flag(d, Flag.PAID_ONLINE, actor=S, at=vn(2026, 3, 3, 10))
+        services.set_flag(d, Flag.APPLICANT_EID_VERIFIED, actor=S, at=vn(2026, 3, 3, 10))
+    body = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}").json()
+    by_code = {i["code"]: i for i in body["score"]["indicators"]}
+    assert (by_code["ONLINE_SERVICES_USED"]["numerator"], by_code["ONLINE_SERVICES_USED"]["denominator"]) == (
+        1,
+        2,
+    )
+    assert (by_code["PAYMENT_PROCEDURES"]["numerator"], by_code["PAYMENT_PROCEDURES"]["denominator"]) == (
+        1,
+        1,
+    )
+    assert body["inputs"]["citizen_procedures_eid"] == 1
+    province = supervisor.get(f"/api/v1/units/P1/score/?period={MARCH}").json()
+    assert province["inputs"]["online_services_used"] == 1  # c1's, summed into the province
