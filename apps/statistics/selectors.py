@@ -58,14 +58,17 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 
 def _usage_expression(count: str, procedures_by_kind: dict[str, list[int]]) -> tuple[str, list]:
-    """COUNT(DISTINCT procedure) among the unit kind's listed procedures whose ``count`` is positive."""
+    """How many of the unit kind's listed procedures have a positive ``count``.
+
+    A leaf row is already one (unit, procedure) pair, so a plain SUM counts procedures without DISTINCT.
+    """
     branches, params = [], []
     for kind, procedure_ids in sorted(procedures_by_kind.items()):
         ids = procedure_ids or [-1]
         branches.append(f"(u.kind = %s AND l.procedure_id IN ({', '.join(['%s'] * len(ids))}))")
         params += [kind, *ids]
     condition = " OR ".join(branches) or "1 = 0"
-    return f"COUNT(DISTINCT CASE WHEN l.{count} > 0 AND ({condition}) THEN l.procedure_id END)", params
+    return f"SUM(CASE WHEN l.{count} > 0 AND ({condition}) THEN 1 ELSE 0 END)", params
 
 
 def totals_by_unit(
