@@ -319,9 +319,12 @@ def _group_score(
     indicators: tuple[IndicatorScore, ...],
     methodology: Methodology,
 ) -> GroupScore:
-    points = sum((i.points for i in indicators if i.group == code), methodology.round_points(0))
-    percent = round_half_up(Fraction(points) / Fraction(max_points) * 100, PERCENT_PLACES)
-    return GroupScore(code, name, points, methodology.round_points(max_points), percent)
+    places = methodology.rounding_places
+    points = sum((i.points for i in indicators if i.group == code), _rounded(0, places))
+    points_num, points_den = _as_ratio(points)
+    max_num, max_den = _as_ratio(max_points)
+    percent = _half_up(points_num * max_den * 100, points_den * max_num, PERCENT_PLACES)
+    return GroupScore(code, name, points, _rounded(max_points, places), percent)
 
 
 def _change(
