@@ -7,18 +7,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin, ReadOnlyInline, ServiceOwnedAdmin
 from apps.dossiers.models import Dossier, DossierEvent, SupplementRequest
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class EventInline(ReadOnlyInline):
@@ -35,7 +25,7 @@ class SupplementInline(ReadOnlyInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(ServiceOwnedAdmin):
     list_display = [
         "code",
         "procedure",
@@ -54,18 +44,9 @@ class DossierAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
     inlines = [SupplementInline, EventInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Dossier._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(DossierEvent)
-class DossierEventAdmin(admin.ModelAdmin):
+class DossierEventAdmin(HistoryAdmin):
     list_display = [
         "occurred_at",
         "dossier",
@@ -79,15 +60,3 @@ class DossierEventAdmin(admin.ModelAdmin):
     search_fields = ["dossier__code"]
     list_select_related = ["dossier", "actor_user"]
     show_full_result_count = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in DossierEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.core.admin import HistoryAdmin, ReadOnlyInline, ServiceOwnedAdmin
 from apps.petitions.models import Petition, PetitionEvent
 
 
-class PetitionEventInline(admin.TabularInline):
+class PetitionEventInline(ReadOnlyInline):
     model = PetitionEvent
-    extra = 0
-    can_delete = False
     fields = ["occurred_at", "kind", "from_status", "to_status", "actor_user", "actor_system", "note", "data"]
     readonly_fields = fields
     ordering = ["occurred_at", "id"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ServiceOwnedAdmin):
     list_display = [
         "code",
         "unit",
@@ -47,18 +40,9 @@ class PetitionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     inlines = [PetitionEventInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Petition._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(admin.ModelAdmin):
+class PetitionEventAdmin(HistoryAdmin):
     list_display = [
         "occurred_at",
         "petition",
@@ -72,15 +56,3 @@ class PetitionEventAdmin(admin.ModelAdmin):
     search_fields = ["petition__code"]
     list_select_related = ["petition", "actor_user"]
     show_full_result_count = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in PetitionEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
