@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.history import AppendOnly
 from apps.dossiers.status import Status
 from apps.dossiers.timeliness import Timeliness
 
@@ -145,11 +146,7 @@ class EventKind(models.TextChoices):
     RATED = "rated", "rated by the applicant"
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class DossierEvent(models.Model):
+class DossierEvent(AppendOnly, models.Model):
     """One entry of a dossier's history. Rows are only ever inserted."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
@@ -174,11 +171,3 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("Dossier events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Dossier events are append-only.")

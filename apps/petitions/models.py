@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from apps.dossiers.models import AppendOnlyError
+from apps.core.history import AppendOnly
 from apps.dossiers.timeliness import Timeliness
 from apps.petitions.deadlines import Answer
 from apps.petitions.status import PetitionStatus
@@ -118,7 +118,7 @@ class PetitionEventKind(models.TextChoices):
     DOSSIER_UNLINKED = "dossier_unlinked", "dossier unlinked"
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(AppendOnly, models.Model):
     """One entry of a petition's history. Rows are only ever inserted."""
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
@@ -143,11 +143,3 @@ class PetitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("Petition events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Petition events are append-only.")
