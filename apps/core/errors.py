@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     RECEIPT_MISMATCH = "receipt_mismatch"
     DUPLICATE_IN_REQUEST = "duplicate_in_request"
     MALFORMED_LINE = "malformed_line"
+    SOURCE_SYSTEM_FORBIDDEN = "source_system_forbidden"
 
 
 class DomainError(Exception):

@@ -97,6 +97,32 @@ def required_scope(request, view) -> str | None:
     return None
 
 
+def source_system_for(request, requested: str) -> str:
+    """The ``source_system`` a dossier created by this request carries; 403 when the caller may not use it.
+
+    ``(source_system, external_id)`` identifies a dossier, and a registered client's name is its namespace
+    (the bulk endpoint writes there). So a machine client always writes as itself (naming another source is
+    refused; none given means its own name), and a staff user may name any source except a registered
+    client's (compared case-insensitively, so look-alikes are refused too).
+    """
+    client = client_of(request)
+    if client is not None:
+        if requested and requested != client.name:
+            raise ScopeError(
+                ErrorCode.SOURCE_SYSTEM_FORBIDDEN,
+                f"A machine client writes as its own source `{client.name}`, not `{requested}`.",
+                field="source_system",
+            )
+        return client.name
+    if requested and MachineClient.objects.filter(name__iexact=requested).exists():
+        raise ScopeError(
+            ErrorCode.SOURCE_SYSTEM_FORBIDDEN,
+            f"`{requested}` is a registered machine client's source; only that client writes there.",
+            field="source_system",
+        )
+    return requested
+
+
 class ClientScopePermission(BasePermission):
     """Staff users pass; a machine client needs the scope the endpoint asks for (403 insufficient_scope)."""
 

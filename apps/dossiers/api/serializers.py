@@ -47,7 +47,17 @@ class DossierCreateIn(serializers.Serializer):
     code = serializers.CharField(
         required=False, max_length=64, help_text="Receipt code; generated when absent."
     )
-    source_system = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    source_system = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        default="",
+        help_text=(
+            "Sending system; with external_id it identifies the dossier. Machine clients always write as "
+            "themselves (another value is 403 `source_system_forbidden`); staff may not use a registered "
+            "client's name."
+        ),
+    )
     external_id = serializers.CharField(required=False, max_length=128)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -24,9 +24,19 @@ from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.permissions import can_act_on, can_create_at, visible_dossiers
 from apps.dossiers.selectors import explain_legal_due, with_related
 from apps.dossiers.status import Status
+from apps.integrations.auth import source_system_for
 from apps.workcalendar.services import calendar_for_unit
 
 ERRORS = {**COMMON_ERRORS, 409: error("`illegal_transition`: not allowed from the current status")}
+CREATE_ERRORS = {
+    **ERRORS,
+    400: error(
+        "Invalid input (`validation_error`, `malformed_json`, `duplicate_dossier` or another domain code)"
+    ),
+    403: error(
+        "`permission_denied`, `unit_out_of_scope`, or `source_system_forbidden` (another client's source)"
+    ),
+}
 
 
 def _action_schema(summary: str, request: type[Serializer] = s.ActionIn):
@@ -76,7 +86,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Receive a dossier (or register an online submission)",
         request=s.DossierCreateIn,
-        responses={201: s.DossierDetailOut, **ERRORS},
+        responses={201: s.DossierDetailOut, **CREATE_ERRORS},
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
         data = s.DossierCreateIn(data=request.data)
@@ -88,6 +98,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 "You may only receive dossiers at your own unit (clerks and administrators).",
                 field="receiving_unit",
             )
+        values["source_system"] = source_system_for(request, values.get("source_system", ""))
         if values.pop("status") == Status.REGISTERED:
             values.pop("channel")
             values.pop("fee_amount", None)

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.rules import time_limit_for, version_for
@@ -87,7 +87,7 @@ def receive_dossier(
     if fee_amount is None:
         fee_amount = dossier.procedure_version.fee
     dossier.fee_amount = fee_amount
-    dossier.save()
+    _insert(dossier)
     record(events.received(dossier, at=received_at, actor=actor, note=note))
     return dossier
 
@@ -126,7 +126,7 @@ def register_dossier(
     dossier.status = Status.REGISTERED
     dossier.registered_at = registered_at
     dossier.status_changed_at = registered_at
-    dossier.save()
+    _insert(dossier)
     record(events.registered(dossier, at=registered_at, actor=actor, note=note))
     return dossier
 
@@ -159,14 +159,7 @@ def _new_dossier(
     external_id: str | None,
     day: dt.date,
 ) -> Dossier:
-    if code and Dossier.objects.filter(code=code).exists():
-        raise DomainError(ErrorCode.DUPLICATE_DOSSIER, f"A dossier with code {code} exists.", field="code")
-    if external_id and Dossier.objects.filter(source_system=source_system, external_id=external_id).exists():
-        raise DomainError(
-            ErrorCode.DUPLICATE_DOSSIER,
-            f"A dossier with external id {external_id} from {source_system or 'this source'} exists.",
-            field="external_id",
-        )
+    _check_free(code=code, source_system=source_system, external_id=external_id)
     return Dossier(
         code=code or new_dossier_code(receiving_unit, day),
         source_system=source_system,
@@ -179,3 +172,41 @@ def _new_dossier(
         created_by=actor.user,
         created_by_system=actor.system,
     )
+
+
+def _duplicate(code: str | None, source_system: str, external_id: str | None) -> DomainError | None:
+    if code and Dossier.objects.filter(code=code).exists():
+        return DomainError(ErrorCode.DUPLICATE_DOSSIER, f"A dossier with code {code} exists.", field="code")
+    if external_id and Dossier.objects.filter(source_system=source_system, external_id=external_id).exists():
+        return DomainError(
+            ErrorCode.DUPLICATE_DOSSIER,
+            f"A dossier with external id {external_id} from {source_system or 'this source'} exists.",
+            field="external_id",
+        )
+    return None
+
+
+def _check_free(*, code: str | None, source_system: str, external_id: str | None) -> None:
+    """Refuse early (and with the field at fault) a code or external id that is already taken."""
+    error = _duplicate(code, source_system, external_id)
+    if error is not None:
+        raise error
+
+
+def _insert(dossier: Dossier) -> None:
+    """Insert the new dossier; a concurrent insert of the same code or external id is ``duplicate_dossier``.
+
+    :func:`_check_free` answers the common case, but between that check and this insert another request
+    may have written the same ``(source_system, external_id)`` (or drawn the same code): the unique
+    constraint then refuses the row. The savepoint keeps the outer transaction usable, so the error
+    names the field at fault (PostgreSQL raises the unique violation only once the other transaction has
+    committed, so its row is visible to the next statement).
+    """
+    try:
+        with transaction.atomic():
+            dossier.save(force_insert=True)
+    except IntegrityError as conflict:
+        error = _duplicate(dossier.code, dossier.source_system, dossier.external_id)
+        if error is None:  # another constraint (a unit deleted meanwhile…): not a duplicate
+            raise
+        raise error from conflict
