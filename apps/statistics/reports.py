@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from apps.catalogue.models import Field, Procedure, ProcedureVersion
 from apps.organisation.models import Unit
 from apps.scoring.engine import room_for_improvement, what_if_for_score
 from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
 from apps.statistics.models import ScoreSnapshot
-from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, parse
+from apps.statistics.periods import Period, PeriodKind, containing, parse
 from apps.statistics.petition_counts import petition_counts_by_unit
 from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
@@ -342,12 +342,3 @@ def dossier_ids_sql(unit: Unit, period: Period, measure: str, *, today: dt.date 
         f" WHERE u.path LIKE %s AND {CONDITIONS[measure]}"
     )
     return sql, [*params, unit.path + "%"]
-
-
-def count_of(sql: str, params: list) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS ids", params)
-        return cursor.fetchone()[0]
-
-
-__all__ = ["MEASURES", "NAMED_KINDS"]
