@@ -144,8 +144,28 @@ class AggregateVersion(models.Model):
     It is touched once per drain (about once a second at most), never inside a dossier's transaction.
     """
 
-    version = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(default=0, help_text="Bumped by every drain, rebuild and refresh.")
+    epoch = models.BigIntegerField(
+        default=0, help_text="Bumped only by a full rebuild: every period may change."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"aggregates v{self.version}"
+
+
+class PeriodVersion(models.Model):
+    """Bumped when any leaf of one named period is recomputed, so cached scores of untouched periods
+    (last month, while today's dossiers stream in) stay valid."""
+
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period_kind", "period_start"], name="period_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_kind} {self.period_start} v{self.version}"

@@ -25,7 +25,7 @@ from apps.statistics.petition_counts import petition_counts_by_unit
 from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
 from apps.statistics.selectors import totals_by_procedure
-from apps.statistics.services import current_version
+from apps.statistics.services import cache_key_for
 from apps.statistics.services import today as business_today
 
 MEASURES = tuple(name for name in CONDITIONS)
@@ -46,7 +46,7 @@ CACHED_SCORERS = 32
 
 def scorer(root: Unit, period: Period, today: dt.date) -> SubtreeScorer:
     """A subtree's scores, cached in this process until the aggregates change (their version moves)."""
-    key = (root.pk, period.kind, period.start, period.end, period.judged_on(today), current_version())
+    key = (root.pk, period.kind, period.start, period.end, period.judged_on(today), *cache_key_for(period))
     with _SCORERS_LOCK:
         cached = _SCORERS.get(key)
         if cached is not None:

@@ -17,7 +17,7 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from apps.statistics.counting import insert_leaf_rows
-from apps.statistics.models import AggregateVersion, DirtyLeaf, LeafCounts
+from apps.statistics.models import AggregateVersion, DirtyLeaf, LeafCounts, PeriodVersion
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
 
 logger = logging.getLogger(__name__)
@@ -31,14 +31,36 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def bump_version() -> None:
-    updated = AggregateVersion.objects.filter(pk=1).update(version=F("version") + 1)
-    if not updated:
-        AggregateVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+def bump_version(*, periods: Iterable[tuple[str, dt.date]] = (), everything: bool = False) -> None:
+    """Tell read caches that aggregates changed: all of them (``everything``) or the given periods."""
+    changes = {"version": F("version") + 1}
+    if everything:
+        changes["epoch"] = F("epoch") + 1
+    if not AggregateVersion.objects.filter(pk=1).update(**changes):
+        AggregateVersion.objects.get_or_create(pk=1, defaults={"version": 1, "epoch": 1})
+    keys = set(periods)
+    if keys:
+        PeriodVersion.objects.bulk_create(
+            [PeriodVersion(period_kind=k, period_start=s) for k, s in keys], ignore_conflicts=True
+        )
+        for kind, start in keys:
+            PeriodVersion.objects.filter(period_kind=kind, period_start=start).update(
+                version=F("version") + 1
+            )
 
 
 def current_version() -> int:
     return AggregateVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def cache_key_for(period: Period) -> tuple[int, ...]:
+    """What a cached result for ``period`` depends on: any change for a date range (computed live from
+    the dossiers), only a rebuild or that period's own recomputation for a named period."""
+    row = AggregateVersion.objects.filter(pk=1).values_list("version", "epoch").first() or (0, 0)
+    if period.kind not in NAMED_KINDS:
+        return (row[0],)
+    own = PeriodVersion.objects.filter(period_kind=period.kind.value, period_start=period.start)
+    return (row[1], own.values_list("version", flat=True).first() or 0)
 
 
 def named_periods_between(first: dt.date, last: dt.date) -> list[Period]:
@@ -72,13 +94,13 @@ def rebuild_all(*, on: dt.date | None = None) -> int:
     LeafCounts.objects.all().delete()
     DirtyLeaf.objects.all().delete()
     if bounds["first"] is None:
-        bump_version()
+        bump_version(everything=True)
         return 0
     periods = named_periods_between(bounds["first"], max(on, bounds["last"]))
     tune_for_bulk_aggregation()
     # One statement over every period: the dossier table is scanned once, as in a single GROUP BY.
     inserted = _execute(*insert_leaf_rows(periods, on))
-    bump_version()
+    bump_version(everything=True)
     logger.info("rebuilt %s leaf rows over %s periods", inserted, len(periods))
     return inserted
 
@@ -136,7 +158,7 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
                 break
             DirtyLeaf.objects.filter(id__in=[row[0] for row in claimed]).delete()
             recompute([row[1:] for row in claimed], on=on)
-            bump_version()
+            bump_version(periods={(row[2], row[3]) for row in claimed})
         total += len(claimed)
     if total:
         logger.info("recomputed %s dirty unit-periods in %.3f s", total, time.monotonic() - started)
@@ -151,5 +173,5 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     for period in periods:
         LeafCounts.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()
     inserted = _execute(*insert_leaf_rows(periods, on))
-    bump_version()
+    bump_version(periods={(p.kind.value, p.start) for p in periods})
     return inserted

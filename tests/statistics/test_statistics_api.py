@@ -206,3 +206,28 @@ def test_procedure_level_indicators_count_used_procedures(
     assert body["inputs"]["citizen_procedures_eid"] == 1
     province = supervisor.get(f"/api/v1/units/P1/score/?period={MARCH}").json()
     assert province["inputs"]["online_services_used"] == 1  # c1's, summed into the province
+
+
+def test_todays_changes_keep_closed_periods_cached(
+    activity, tree, procedure, django_capture_on_commit_callbacks
+):
+    """A drain invalidates the cached scores of the periods it recomputed, and only those."""
+    today = reports.business_today()
+    march = parse(MARCH)
+    this_week = reports.resolve_period(None, today)
+    march_before = reports.scorer(tree["p1"], march, today)
+    week_before = reports.scorer(tree["p1"], this_week, today)
+    assert reports.scorer(tree["p1"], march, today) is march_before  # cached
+    with django_capture_on_commit_callbacks(execute=True):
+        services.receive_dossier(procedure=procedure, receiving_unit=tree["c1"], actor=S)
+    assert reports.scorer(tree["p1"], march, today) is march_before  # March untouched: still cached
+    week_after = reports.scorer(tree["p1"], this_week, today)
+    assert week_after is not week_before
+    assert week_after.unit_score(tree["p1"]).inputs.dossiers_received == (
+        week_before.unit_score(tree["p1"]).inputs.dossiers_received + 1
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # a change to a March dossier reaches March
+        services.receive_dossier(
+            procedure=procedure, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 3, 20, 9)
+        )
+    assert reports.scorer(tree["p1"], march, today) is not march_before
