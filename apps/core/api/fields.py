@@ -34,3 +34,32 @@ class CodeField(serializers.RelatedField):
 
     def to_representation(self, value: Model) -> str:
         return value.code
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ActorField(serializers.Field):
+    """Who wrote a history entry: ``user:<username>`` or ``system:<name>`` (read from the whole entry)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, entry: Any) -> str:
+        if entry.actor_user_id:
+            return f"user:{entry.actor_user.username}"
+        return f"system:{entry.actor_system or 'casetracker'}"
+
+
+# The columns every history entry (dossier or petition event) shows, in order.
+HISTORY_FIELDS = [
+    "id",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "from_status",
+    "to_status",
+    "actor",
+    "note",
+    "data",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.catalogue.models import Procedure
-from apps.core.api.fields import CodeField
+from apps.core.api.fields import HISTORY_FIELDS, ActorField, CodeField
 from apps.core.errors import ErrorCode
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, Rating, SupplementRequest
@@ -88,7 +88,7 @@ class RatingIn(ActionIn):
 
 
 class EventOut(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    actor = ActorField()
     # Declared, not derived: a model small-integer's range depends on the database backend, and the
     # committed schema must be the same on SQLite and PostgreSQL.
     from_status = serializers.ChoiceField(choices=Status.choices, allow_null=True, read_only=True)
@@ -96,22 +96,7 @@ class EventOut(serializers.ModelSerializer):
 
     class Meta:
         model = DossierEvent
-        fields = [
-            "id",
-            "kind",
-            "occurred_at",
-            "recorded_at",
-            "from_status",
-            "to_status",
-            "actor",
-            "note",
-            "data",
-        ]
-
-    def get_actor(self, event: DossierEvent) -> str:
-        if event.actor_user_id:
-            return f"user:{event.actor_user.username}"
-        return f"system:{event.actor_system or 'casetracker'}"
+        fields = HISTORY_FIELDS
 
 
 class SupplementRequestOut(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.api.fields import CodeField
+from apps.core.api.fields import HISTORY_FIELDS, ActorField, CodeField
 from apps.core.errors import ErrorCode
 from apps.dossiers.models import Dossier
 from apps.dossiers.permissions import visible_dossiers
@@ -94,28 +94,13 @@ _STATUSES = ", ".join(PetitionStatus.values)
 
 
 class PetitionEventOut(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    actor = ActorField()
     from_status = serializers.CharField(read_only=True, help_text=f"Empty or one of: {_STATUSES}.")
     to_status = serializers.CharField(read_only=True, help_text=f"Empty or one of: {_STATUSES}.")
 
     class Meta:
         model = PetitionEvent
-        fields = [
-            "id",
-            "kind",
-            "occurred_at",
-            "recorded_at",
-            "from_status",
-            "to_status",
-            "actor",
-            "note",
-            "data",
-        ]
-
-    def get_actor(self, event: PetitionEvent) -> str:
-        if event.actor_user_id:
-            return f"user:{event.actor_user.username}"
-        return f"system:{event.actor_system or 'casetracker'}"
+        fields = HISTORY_FIELDS
 
 
 class PetitionOut(serializers.ModelSerializer):
