@@ -9,6 +9,7 @@ import os
 from decimal import Decimal
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Role
@@ -17,7 +18,7 @@ from apps.organisation.models import UnitKind
 from apps.workcalendar.services import clear_calendar_cache, ensure_default_calendar
 from casetracker.celery import app as celery_app
 from tests.factories import ProcedureVersionFactory, UnitFactory, UserFactory
-from tests.helpers import set_eager, vn  # noqa: F401  (vn re-exported for older imports)
+from tests.helpers import FROZEN_NOW, set_eager, vn  # noqa: F401  (vn re-exported for older imports)
 
 
 def _stack_available() -> bool:
@@ -41,6 +42,18 @@ def pytest_collection_modifyitems(config, items):
         gone = set(dropped)
         items[:] = [item for item in items if item not in gone]
         config.hook.pytest_deselected(items=dropped)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """Every test runs at ``FROZEN_NOW`` (time still ticks from there), so no test depends on the day it
+    runs. Tests that drive other processes (a worker, parallel writers) read the real clock: those
+    (marked ``stack`` or ``real_clock``) must use times relative to now."""
+    if request.node.get_closest_marker("stack") or request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

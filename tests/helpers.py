@@ -9,6 +9,9 @@ from casetracker.celery import app as celery_app
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
+# The instant every test starts at (tests/conftest.py freezes the clock there): Monday 23 Nov 2026, 10:00.
+FROZEN_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=VN)
+
 
 def vn(*args: int) -> dt.datetime:
     """An aware datetime in business time: ``vn(2026, 2, 13, 16, 30)``."""
