@@ -6,4 +6,5 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DEBUG=true python manage.py collectstatic --noinput
 EXPOSE 8000
+# gunicorn.conf.py (access log with request ids, timeout) is read from /app.
 CMD ["gunicorn", "casetracker.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -20,6 +21,18 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.read_list("ALLOWED_HOSTS")
 
+# HTTPS only when DEBUG is off (`manage.py check --deploy` is clean with these defaults). Behind a proxy
+# that terminates TLS, SECURE_PROXY_SSL_HEADER names the header it sets; to try gunicorn over plain HTTP,
+# set SECURE_SSL_REDIRECT=false and SECURE_COOKIES=false.
+SECURE_SSL_REDIRECT = env.read_bool("SECURE_SSL_REDIRECT", fallback=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.read_bool("SECURE_COOKIES", fallback=not DEBUG)
+_proxy_header = env.read("SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.read_int("SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.read_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env.read_bool("SECURE_HSTS_PRELOAD")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -28,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # staff tokens: stored hashed, expiring, one per device (apps/accounts/tokens.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: the docs work offline
@@ -45,8 +58,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response carries X-Request-ID and every 5xx is logged with it.
+    "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # NUL characters in the path, query string or Idempotency-Key answer 400 (apps/core/middleware.py).
+    "apps.core.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +103,11 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when the server is unreachable: the request answers 503 instead of holding a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.read_int("DATABASE_CONNECT_TIMEOUT")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a seed or a task writes; SQLite is the embedded default only.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
@@ -114,7 +136,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.integrations.auth.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.accounts.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -123,10 +145,19 @@ REST_FRAMEWORK = {
         "apps.integrations.auth.ClientScopePermission",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["apps.integrations.auth.MachineClientThrottle"],
+    # Client addresses come from the socket unless proxies are declared: a forged X-Forwarded-For must
+    # not mint fresh addresses for the sign-in throttle (apps/accounts/throttling.py).
+    "NUM_PROXIES": env.read_int("TRUSTED_PROXY_COUNT"),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.BoundedPageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.errors.exception_handler",
+    # Strict JSON with a depth limit and no NUL characters (apps/core/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": env.read_int("API_PAGE_SIZE"),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -134,6 +165,41 @@ REST_FRAMEWORK = {
     ],
 }
 API_MAX_PAGE_SIZE = env.read_int("API_MAX_PAGE_SIZE")
+# A request holding an Idempotency-Key keeps its claim this long; then a retry may take it over.
+IDEMPOTENCY_LEASE = timedelta(seconds=env.read_int("IDEMPOTENCY_LEASE_SECONDS"))
+
+# Staff tokens (django-rest-knox): clients keep sending `Authorization: Token <token>`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.read_int("AUTH_TOKEN_TTL_HOURS")),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,  # a token lives a fixed time from sign-in, however busy
+}
+AUTH_TOKENS_PER_USER = env.read_int("AUTH_TOKENS_PER_USER")
+# Failed sign-ins (API token and admin login) allowed per user name and per client address in the window.
+AUTH_FAILURES_PER_USERNAME = env.read_int("AUTH_FAILURES_PER_USERNAME")
+AUTH_FAILURES_PER_ADDRESS = env.read_int("AUTH_FAILURES_PER_ADDRESS")
+AUTH_FAILURE_WINDOW_SECONDS = env.read_int("AUTH_FAILURE_WINDOW_SECONDS")
+if REST_KNOX["TOKEN_TTL"] <= timedelta(0) or AUTH_TOKENS_PER_USER < 1 or AUTH_FAILURE_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "AUTH_TOKEN_TTL_HOURS, AUTH_TOKENS_PER_USER and AUTH_FAILURE_WINDOW_SECONDS must be positive."
+    )
+
+# The default cache holds the sign-in throttle's counters, so with several gunicorn workers it must be
+# shared (Redis). Per-process caches (apps/statistics/reports.py scorers) are plain dicts, not this.
+CACHE_URL = env.read("CACHE_URL")
+if not CACHE_URL or CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            # Reads become misses and writes are dropped while Redis is unreachable (apps/core/cache.py).
+            "BACKEND": "apps.core.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "casetracker",
+        }
+    }
+else:
+    raise ImproperlyConfigured("CACHE_URL must be empty, locmem:// or a redis:// URL.")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "casetracker API",
@@ -154,17 +220,42 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Webhook destinations exempt from the public-address check (apps/integrations/services/destinations.py).
+WEBHOOK_ALLOWED_HOSTS = env.read_list("WEBHOOK_ALLOWED_HOSTS")
+
 # Celery: with no broker configured, tasks run in-process so a newcomer needs nothing but Python.
 CELERY_BROKER_URL = env.read("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# Crash safety: a task's message is acknowledged when it ends (tasks are idempotent; the few that are not
+# worth re-running opt out), re-queued if the worker process dies, and a worker holds one message at a
+# time. A message held by a worker killed with -9 comes back after the visibility timeout; the beat
+# sweepers below catch its work within seconds anyway. The timeout must exceed the longest countdown.
+# Sending gives up after one quick retry (not the default ~2 s of retries): with the broker down, a write
+# must not wait on it (see casetracker.celery.RecoverableTask).
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "max_retries": 1, "interval_start": 0}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Sweepers run often and cheaply; a copy queued while no worker runs expires instead of piling up.
+_SWEEP = {"expires": 10}
 CELERY_BEAT_SCHEDULE: dict = {
-    # Safety net for the debounced drain (a worker restart can drop a scheduled one).
-    "statistics-drain": {"task": "statistics.drain_dirty_leaves", "schedule": 5.0},
+    # The outbox sweepers: dirty marks and events whose kick was lost (broker down, worker killed).
+    "statistics-drain": {"task": "statistics.drain_dirty_leaves", "schedule": 2.0, "options": _SWEEP},
+    "dossiers-dispatch-pending": {
+        "task": "dossiers.dispatch_pending_events",
+        "schedule": 5.0,
+        "options": _SWEEP,
+    },
+    "petitions-dispatch-pending": {
+        "task": "petitions.dispatch_pending_events",
+        "schedule": 5.0,
+        "options": _SWEEP,
+    },
     # Unfinished dossiers are judged on a new day after midnight.
     "statistics-refresh-current": {
         "task": "statistics.refresh_current_periods",
@@ -184,15 +275,32 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Staff tokens of devices that never came back (knox drops an expired token only when presented).
+    "accounts-token-purge": {"task": "accounts.purge_expired_tokens", "schedule": crontab(hour=3, minute=20)},
 }
 
+# Everything goes to the console (gunicorn's/celery's stderr) as key=value lines an operator can grep,
+# each with the request id (apps/core/requestlog.py). `django.request` logs every 5xx with its traceback;
+# 4xx answers are the clients' business and are not logged.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "apps.core.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "keyvalue": {
+            "format": "%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue", "filters": ["request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "casetracker": {"handlers": ["console"], "level": env.read("LOG_LEVEL"), "propagate": False},
-        "apps": {"handlers": ["console"], "level": env.read("LOG_LEVEL"), "propagate": False},
+        # Replaces Django's default handlers (console only with DEBUG on): records reach the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
+        "casetracker": {"level": env.read("LOG_LEVEL")},
+        "apps": {"level": env.read("LOG_LEVEL")},
     },
 }

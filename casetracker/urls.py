@@ -3,7 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from apps.accounts.api.views import MeView, TokenView
+from apps.accounts.admin_login import throttled_admin_login
+from apps.accounts.api.views import LogoutAllView, LogoutView, MeView, TokenView
 from apps.catalogue.api.views import ProcedureViewSet
 from apps.dossiers.api.views import DossierViewSet
 from apps.organisation.api.views import UnitViewSet
@@ -16,6 +17,8 @@ router.register("dossiers", DossierViewSet, basename="dossier")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("calendar/days/", CalendarDaysView.as_view(), name="calendar-days"),
     path("calendar/deadline/", DeadlinePreviewView.as_view(), name="calendar-deadline"),
@@ -27,6 +30,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The admin's own login view, behind the sign-in throttle (apps/accounts/throttling.py).
+    path("admin/login/", throttled_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -22,3 +22,11 @@ def set_eager(value: bool) -> None:
     """Switch in-process task execution. The app reads Django settings under the ``CELERY_`` namespace,
     where the prefixed key shadows the plain one, so that is the key to change."""
     celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = value
+
+
+def database_url_for_subprocesses() -> str:
+    """The URL of the database this test runs on, for processes the test starts (workers, writers)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"

@@ -11,7 +11,7 @@ def test_committed_schema_matches_the_code(tmp_path):
     generated = tmp_path / "openapi.yaml"
     call_command("spectacular", "--file", str(generated), "--validate", "--fail-on-warn")
     assert generated.read_text() == COMMITTED.read_text(), (
-        "docs/openapi.yaml is stale: run `python manage.py spectacular --file docs/openapi.yaml`"
+        "docs/openapi.yaml is stale: run `DEBUG=true python manage.py spectacular --file docs/openapi.yaml`"
     )
 
 

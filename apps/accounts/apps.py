@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Staff accounts"
+
+    def ready(self) -> None:
+        from apps.accounts import signals  # noqa: F401  (a password change revokes the user's tokens)

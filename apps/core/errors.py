@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     THROTTLED = "throttled"
     VALIDATION_ERROR = "validation_error"
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
     # field-level and domain
     UNKNOWN_PROCEDURE = "unknown_procedure"
     UNKNOWN_UNIT = "unknown_unit"
@@ -46,6 +47,11 @@ class ErrorCode(StrEnum):
     DUPLICATE_IN_REQUEST = "duplicate_in_request"
     MALFORMED_LINE = "malformed_line"
     SOURCE_SYSTEM_FORBIDDEN = "source_system_forbidden"
+    # hostile or out-of-range input (issue 7)
+    NUL_CHARACTER = "nul_character"
+    INVALID_CURSOR = "invalid_cursor"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    PERIOD_NOT_SCORED = "period_not_scored"
 
 
 class DomainError(Exception):

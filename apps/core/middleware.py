@@ -1,13 +1,17 @@
-"""Refuse oversized bodies before anything reads them, with the API's error format."""
+"""Refuse oversized bodies and NUL characters before anything reads them, with the API's error format;
+give every request an id and log the ones that fail."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
-from apps.core.api.errors import error_body
+from apps.core import requestlog
+from apps.core.api.errors import error_body, service_unavailable
 from apps.core.errors import ErrorCode
 
 
@@ -35,3 +39,74 @@ class BodySizeLimitMiddleware:
             )
             return JsonResponse(body, status=413)
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """Answer 400 ``nul_character`` when the path, a query parameter or a header holds a NUL (``%00``).
+
+    PostgreSQL refuses NUL in text, so a code such as ``/dossiers/%00/`` or ``?unit=%00`` would otherwise
+    reach a query and fail there with a 500. Checking the decoded request once, before any view, covers
+    every endpoint and every parameter; the error names the parameter at fault.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = _nul_field(request)
+        if field is not None:
+            code, message = ErrorCode.NUL_CHARACTER, "The request may not contain the NUL character (%00)."
+            body = error_body(code, message, [{"field": field, "code": code.value, "message": message}])
+            return JsonResponse(body, status=400)
+        return self.get_response(request)
+
+
+def _nul_field(request: HttpRequest) -> str | None:
+    """The name of the first part of the request holding a NUL: a URL parameter, query key or header."""
+    if "\x00" in request.path_info:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return "path"
+        return next((name for name, value in match.kwargs.items() if "\x00" in str(value)), "path")
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return key.replace("\x00", "%00")
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
+            return key.removeprefix("HTTP_").replace("_", "-").title()
+    return None
+
+
+class RequestIdMiddleware:
+    """Give each request an id, return it in ``X-Request-ID`` and log every 5xx answer with it.
+
+    It sits outermost, so it sees the final answer whatever produced it (a view, another middleware,
+    Django's 500 handler). A database that cannot be reached is answered 503 ``service_unavailable``
+    with ``Retry-After`` here for non-DRF views (the admin); DRF views get the same from
+    :func:`apps.core.api.errors.exception_handler`, middleware code from :func:`apps.core.views.server_error`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = requestlog.request_id_for(request)
+        request.request_id = request_id
+        token = requestlog.bind(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response[requestlog.HEADER] = request_id
+            if response.status_code >= 500:
+                requestlog.log_failed_request(request, response, (time.monotonic() - started) * 1000)
+            return response
+        finally:
+            requestlog.unbind(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        requestlog.remember_exception(request, exception)
+        if isinstance(exception, requestlog.DATABASE_UNAVAILABLE):
+            body, headers = service_unavailable()
+            return JsonResponse(body, status=503, headers=headers)
+        return None

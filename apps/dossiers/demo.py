@@ -26,9 +26,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import Role, User
+from apps.accounts.tokens import issue_token
 from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
@@ -159,7 +159,8 @@ def _demo_user_specs(province: str) -> list[tuple[str, Role, str, bool]]:
 def ensure_demo_users(province: str = "H44") -> list[DemoUser]:
     """Create the demo accounts or put them back as documented (password ``demo``, unit, role).
 
-    Tokens are kept across runs so that a curl line copied from an earlier start keeps working.
+    Each run issues every demo user a fresh token (tokens are stored hashed, so an old one cannot be shown
+    again); tokens printed by earlier runs keep working until they expire, as the password stays ``demo``.
     """
     result = []
     units = {u.code: u for u in Unit.objects.filter(code__in=[s[2] for s in _demo_user_specs(province)])}
@@ -177,8 +178,8 @@ def ensure_demo_users(province: str = "H44") -> list[DemoUser]:
         user.is_active = True
         user.set_password(DEMO_PASSWORD)
         user.save()
-        token, _ = Token.objects.get_or_create(user=user)
-        result.append(DemoUser(username, role, unit_code, token.key, superuser))
+        token, _ = issue_token(user)
+        result.append(DemoUser(username, role, unit_code, token, superuser))
     return result
 
 

@@ -167,7 +167,34 @@ class DossierEvent(AppendOnly, models.Model):
 
     class Meta:
         ordering = ["dossier", "occurred_at", "id"]
-        indexes = [models.Index(fields=["dossier", "occurred_at", "id"], name="event_dossier_time_idx")]
+        indexes = [
+            models.Index(fields=["dossier", "occurred_at", "id"], name="event_dossier_time_idx"),
+            # The dispatch sweeper's backlog (events whose follow-up has not run): a few rows, never a scan.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="dossier_event_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ReceiptSequence(models.Model):
+    """The last receipt number drawn for one receiving unit on one local day.
+
+    Receipt codes (``<unit>-<yymmdd>-<number>``) are numbered from this row, incremented by an atomic
+    upsert whose row lock is held to the end of the creating transaction: two requests can never draw
+    the same number, and a rolled-back create gives its number back. See apps/dossiers/receipt_codes.py.
+    """
+
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="receipt_sequence_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.day}: {self.last}"

@@ -82,7 +82,11 @@ def client_of(request) -> MachineClient | None:
 
 
 def required_scope(request, view) -> str | None:
-    """The scope a client needs for this view and method; None when clients may not call it at all."""
+    """The scope a client needs for this view and method; None when clients may not call it at all.
+
+    A view declares ``client_scopes`` when its module's default does not fit what it returns: the
+    statistics drill-down lists dossiers, so it asks for ``read_dossiers``, not ``read_scores``.
+    """
     declared = getattr(view, "client_scopes", None)
     if declared is not None:
         return declared.get(request.method, declared.get("*"))

@@ -74,7 +74,11 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an ``Idempotency-Key``; replays get it back verbatim."""
+    """The first response to a POST carrying an ``Idempotency-Key``; replays get it back verbatim.
+
+    While the request runs, the row is its claim: ``claim_token`` names the request holding it and
+    ``lease_expires_at`` when a retry may presume it dead and take it over (apps/integrations/idempotency.py).
+    """
 
     client = models.ForeignKey(MachineClient, on_delete=models.CASCADE, related_name="idempotency_records")
     key = models.CharField(max_length=255)
@@ -84,6 +88,10 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Null while in progress.")
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    claim_token = models.UUIDField(null=True, blank=True, help_text="The request holding the claim.")
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="While in progress: when a retry may take the claim over."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_unique_key")]

@@ -1,4 +1,9 @@
-"""Celery tasks of the integrations app: thin wrappers over the services."""
+"""Celery tasks of the integrations app: thin wrappers over the services.
+
+Deliveries and the fan-out are recorded in the database (a due delivery row, the event cursor), so their
+tasks are :class:`~casetracker.celery.RecoverableTask`: a message lost to a broker outage is sent again by
+the beat tasks (``retry_due_deliveries`` once the delivery's claim lapses, ``fan_out_events``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from celery import shared_task
 
 from apps.integrations import idempotency
 from apps.integrations.services import webhooks
+from casetracker.celery import RecoverableTask
 
 
 def _send_due() -> int:
@@ -15,13 +21,13 @@ def _send_due() -> int:
     return len(ids)
 
 
-@shared_task(name="integrations.deliver_webhook", ignore_result=True)
+@shared_task(name="integrations.deliver_webhook", ignore_result=True, base=RecoverableTask)
 def deliver_webhook(delivery_id: int) -> None:
     """One attempt. A failure sets the delivery's next attempt (backoff); retry_due_deliveries sends it."""
     webhooks.attempt(delivery_id)
 
 
-@shared_task(name="integrations.fan_out_events", ignore_result=True)
+@shared_task(name="integrations.fan_out_events", ignore_result=True, base=RecoverableTask)
 def fan_out_events() -> int:
     created = webhooks.fan_out_events()
     _send_due()

@@ -139,7 +139,15 @@ class PetitionEvent(AppendOnly, models.Model):
 
     class Meta:
         ordering = ["petition", "occurred_at", "id"]
-        indexes = [models.Index(fields=["petition", "occurred_at", "id"], name="petition_event_time_idx")]
+        indexes = [
+            models.Index(fields=["petition", "occurred_at", "id"], name="petition_event_time_idx"),
+            # The dispatch sweeper's backlog (events whose follow-up has not run): a few rows, never a scan.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="petition_event_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"

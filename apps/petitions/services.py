@@ -1,9 +1,10 @@
 """Every write to a petition goes through one of these functions (keyword-only, with an actor).
 
 Each service locks the petition, checks the transition table and the time, writes the change and one
-append-only :class:`PetitionEvent` in one transaction. Side effects run only after commit: the event's
-follow-up task, and the statistics marking of the unit's periods from the petition's receipt day (the
-tracking helpers register themselves with ``transaction.on_commit``).
+append-only :class:`PetitionEvent` in one transaction, together with the statistics marks of the unit's
+periods from the petition's receipt day (the outbox: apps/statistics/tracking.py). Only the kicks run
+after commit (the event's follow-up task, the drain); if the broker is down the beat sweepers find the
+undispatched event and the marks instead.
 """
 
 from __future__ import annotations

@@ -2,9 +2,17 @@
 
 from celery import shared_task
 
-from apps.petitions.dispatch import dispatch_event
+from apps.petitions.dispatch import dispatch_event, dispatch_pending
+from casetracker.celery import RecoverableTask
 
 
-@shared_task(name="petitions.process_petition_event", ignore_result=True)
+@shared_task(name="petitions.process_petition_event", ignore_result=True, base=RecoverableTask)
 def process_petition_event(event_id: int) -> bool:
+    """Sent on commit as a kick; if it is lost, :func:`dispatch_pending_events` runs the event."""
     return dispatch_event(event_id)
+
+
+@shared_task(name="petitions.dispatch_pending_events", ignore_result=True, base=RecoverableTask)
+def dispatch_pending_events() -> int:
+    """Beat sweeper: events committed without a follow-up (the broker was down, a worker died)."""
+    return dispatch_pending()

@@ -167,7 +167,7 @@ class Methodology:
         candidates = bundled_methodologies() if methodologies is None else _check_unique(methodologies)
         in_force = [m for m in candidates if m.valid_from <= day]
         if not in_force:
-            raise LookupError(f"no methodology is in force on {day.isoformat()}")
+            raise NoMethodologyInForce(day)
         return max(in_force, key=lambda m: m.valid_from)
 
     # -- lookups ---------------------------------------------------------------------------------------
@@ -229,6 +229,19 @@ def load_directory(directory: str | Path) -> tuple[Methodology, ...]:
     """Every ``*.json`` methodology in a directory, oldest first; versions and dates must be unique."""
     loaded = [Methodology.from_file(path) for path in sorted(Path(directory).glob("*.json"))]
     return tuple(sorted(_check_unique(loaded), key=lambda m: m.valid_from))
+
+
+class NoMethodologyInForce(LookupError):
+    """``day`` is before the rule book's first methodology: nothing can be scored for it."""
+
+    def __init__(self, day: dt.date) -> None:
+        super().__init__(f"no methodology is in force on {day.isoformat()}")
+        self.day = day
+
+
+def first_scored_day() -> dt.date:
+    """The first day any bundled methodology is in force; periods ending earlier cannot be scored."""
+    return min(m.valid_from for m in bundled_methodologies())
 
 
 @lru_cache(maxsize=1)

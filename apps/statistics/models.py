@@ -96,7 +96,14 @@ class LeafCounts(models.Model):
 
 
 class DirtyLeaf(models.Model):
-    """A (unit, period) whose leaves must be recomputed; written on commit, drained by a debounced task."""
+    """A (unit, period) whose leaves must be recomputed: an outbox row, written in the transaction of the
+    change that dirtied it and deleted by the drain in the transaction that recomputes it.
+
+    Append-only and without a unique constraint on purpose: concurrent writers marking the same hot
+    (unit, current week) never wait on each other's uncommitted mark (a unique index would make the
+    second wait, and two writers marking two units in opposite orders deadlock). The drain recomputes
+    each distinct pair once, however many marks it claimed for it.
+    """
 
     unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
     period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
@@ -104,9 +111,8 @@ class DirtyLeaf(models.Model):
     marked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["unit", "period_kind", "period_start"], name="dirty_leaf_unique")
-        ]
+        # The drain deletes all marks of the pairs it claims (not unique: see above).
+        indexes = [models.Index(fields=["period_kind", "period_start", "unit"], name="dirty_leaf_pair_idx")]
 
     def __str__(self) -> str:
         return f"dirty {self.unit_id} {self.period_kind} {self.period_start}"

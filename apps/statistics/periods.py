@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from apps.core.api.dates import day_problem
+
 
 class PeriodKind(StrEnum):
     WEEK = "week"
@@ -98,6 +100,12 @@ def _month_end(first: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+class PeriodOutOfRange(ValueError):
+    """A well-formed period key whose days are outside the years the API accepts."""
+
+    code = "date_out_of_range"
+
+
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -109,18 +117,29 @@ def parse(key: str) -> Period:
     """Turn ``2026-W08`` / ``2026-02`` / ``2026-Q1`` / ``2026`` / ``2026-02-01..2026-02-20`` into a period."""
     key = key.strip()
     try:
-        if m := _WEEK.match(key):
-            return containing(PeriodKind.WEEK, dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        if m := _MONTH.match(key):
-            return containing(PeriodKind.MONTH, dt.date(int(m[1]), int(m[2]), 1))
-        if m := _QUARTER.match(key):
-            return containing(PeriodKind.QUARTER, dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
-        if m := _YEAR.match(key):
-            return containing(PeriodKind.YEAR, dt.date(int(m[1]), 1, 1))
-        if m := _RANGE.match(key):
-            return Period(dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2]))
+        period = _parse(key)
     except ValueError as exc:
         raise ValueError(f"{key!r} is not a valid period: {exc}") from None
+    if period is not None:
+        # The same year range as every other date the API takes: a period's neighbours stay representable.
+        problem = day_problem(period.start) or day_problem(period.end)
+        if problem:
+            raise PeriodOutOfRange(f"{key!r} is not a valid period: {problem}")
+        return period
     raise ValueError(
         f"{key!r} is not a period; use 2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20."
     )
+
+
+def _parse(key: str) -> Period | None:
+    if m := _WEEK.match(key):
+        return containing(PeriodKind.WEEK, dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
+    if m := _MONTH.match(key):
+        return containing(PeriodKind.MONTH, dt.date(int(m[1]), int(m[2]), 1))
+    if m := _QUARTER.match(key):
+        return containing(PeriodKind.QUARTER, dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
+    if m := _YEAR.match(key):
+        return containing(PeriodKind.YEAR, dt.date(int(m[1]), 1, 1))
+    if m := _RANGE.match(key):
+        return Period(dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2]))
+    return None

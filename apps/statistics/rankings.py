@@ -41,7 +41,7 @@ def parse_bands(text: str) -> list[BandRule]:
         cuts = sorted({Decimal(part.strip()) for part in text.split(",") if part.strip()}, reverse=True)
     except ArithmeticError:
         raise ValueError(f"bands must be numbers separated by commas, got {text!r}") from None
-    if not cuts or any(not 0 <= cut <= 100 for cut in cuts):
+    if not cuts or any(not cut.is_finite() or not 0 <= cut <= 100 for cut in cuts):
         raise ValueError("bands must be between 0 and 100")
     rules = [BandRule(f">={cuts[0]}", cuts[0])]
     for upper, lower in pairwise(cuts):

@@ -16,8 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from apps.catalogue.models import Field, Procedure, ProcedureVersion
+from apps.core.errors import DomainError, ErrorCode
 from apps.organisation.models import Unit
 from apps.scoring.engine import room_for_improvement, what_if_for_score
+from apps.scoring.methodology import first_scored_day
 from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
 from apps.statistics.models import ScoreSnapshot
 from apps.statistics.periods import Period, PeriodKind, containing, parse
@@ -36,6 +38,15 @@ def resolve_period(key: str | None, today: dt.date) -> Period:
     period = containing(PeriodKind.WEEK, today) if not key else parse(key)
     if period.start > today:
         raise ValueError(f"{period.key} has not started yet.")
+    # A score is shown with the change against the period before: both need a methodology in force.
+    first = first_scored_day()
+    if period.previous().end < first:
+        raise DomainError(
+            ErrorCode.PERIOD_NOT_SCORED,
+            f"{period.key} is not scored: the first methodology applies from {first.isoformat()}, and a "
+            "score needs it in force at the end of the period and of the one before.",
+            field="period",
+        )
     return period
 
 
@@ -196,7 +207,8 @@ def first_place_streak(parent: Unit, period: Period, rows: list[dict], *, today:
     if len(leaders) != 1 or period.kind == PeriodKind.RANGE:
         return None
     leader, streak, earlier = leaders[0], 1, period.previous()
-    while streak < limit:
+    first = first_scored_day()
+    while streak < limit and earlier.end >= first:
         ranks = _ranks_of(children_totals(parent, earlier, today))
         if ranks.get(leader.pk) != 1 or list(ranks.values()).count(1) != 1:
             break
@@ -208,7 +220,8 @@ def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = N
     """The last ``count`` periods of ``kind``; closed ones come from (or are stored as) snapshots."""
     today = today or business_today()
     periods = [containing(kind, today)]
-    while len(periods) < count:
+    first = first_scored_day()  # the trend stops at the first period a methodology scores
+    while len(periods) < count and periods[0].previous().end >= first:
         periods.insert(0, periods[0].previous())
     stored = {
         s.period_start: s

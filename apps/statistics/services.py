@@ -17,7 +17,7 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from apps.statistics.counting import insert_leaf_rows
-from apps.statistics.models import AggregateVersion, DirtyLeaf, LeafCounts, PeriodVersion
+from apps.statistics.models import COUNT_FIELDS, AggregateVersion, DirtyLeaf, LeafCounts, PeriodVersion
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def rebuild_all(*, on: dt.date | None = None) -> int:
     from apps.dossiers.models import Dossier
 
     on = on or today()
+    _serialise_drains()
     bounds = Dossier.objects.filter(received_on__isnull=False).aggregate(
         first=Min("received_on"), last=Max("received_on")
     )
@@ -135,40 +136,111 @@ def dirty_pairs_for(unit_ids: Iterable[int], first: dt.date, last: dt.date) -> l
 
 
 def mark_dirty(pairs: list[tuple[int, str, dt.date]]) -> None:
+    """Append the marks in the caller's transaction (plain inserts: nothing to wait for, see DirtyLeaf)."""
     DirtyLeaf.objects.bulk_create(
-        [DirtyLeaf(unit_id=u, period_kind=k, period_start=s) for u, k, s in pairs], ignore_conflicts=True
+        [DirtyLeaf(unit_id=u, period_kind=k, period_start=s) for u, k, s in set(pairs)],
+        batch_size=5000,
     )
 
 
-def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
-    """Claim dirty pairs (deleting them) and recompute them in the same transaction.
+def pending_marks() -> int:
+    return DirtyLeaf.objects.count()
 
-    A change committed after the claim inserts its dirty row again, so it is recomputed by the next
-    drain: nothing is lost, and recomputing from source rows twice is harmless.
+
+# One drain (or rebuild) at a time on PostgreSQL: two drains recomputing the same pair would both delete
+# its leaves and then collide inserting them.
+DRAIN_LOCK_KEY = 7_000_424_511
+DRAIN_LOCK_WAIT = "10s"
+
+
+def _serialise_drains() -> None:
+    """Inside the drain's transaction (PostgreSQL): wait for a running drain, and let the server notice
+    within a second if this process dies mid-statement (``kill -9``), so the transaction rolls back and
+    its claimed marks are back for the next drain at once, not when the statement would have ended."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{DRAIN_LOCK_WAIT}'")
+        if connection.pg_version >= 140000:
+            cursor.execute("SET LOCAL client_connection_check_interval = '1s'")
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DRAIN_LOCK_KEY])
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+
+
+def _claim(pairs: set[tuple[int, str, dt.date]]) -> None:
+    """Delete every committed mark of these pairs, not only the oldest ones read: a pair marked by many
+    writers since the last drain is then recomputed once, not once per batch its marks fall in."""
+    units_by_period: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+    for unit_id, kind, start in pairs:
+        units_by_period[(kind, start)].append(unit_id)
+    for (kind, start), unit_ids in units_by_period.items():
+        DirtyLeaf.objects.filter(period_kind=kind, period_start=start, unit_id__in=unit_ids).delete()
+
+
+def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
+    """Claim dirty pairs (deleting their marks) and recompute them, in one transaction per batch of pairs
+    read from the oldest marks.
+
+    The claim is the delete: if the process dies before commit, the transaction rolls back and the marks
+    are there again for the next drain (no lease to expire). A change committed after the claim has
+    its own mark, recomputed by the next batch or drain: nothing is lost, and recomputing from source
+    rows twice is harmless. Returns the number of (unit, period) pairs recomputed.
     """
     started, total = time.monotonic(), 0
     while True:
         with transaction.atomic():
-            claimed = list(
-                DirtyLeaf.objects.select_for_update(skip_locked=True)
-                .order_by("id")
-                .values_list("id", "unit_id", "period_kind", "period_start")[:batch]
+            _serialise_drains()
+            pairs = set(
+                DirtyLeaf.objects.order_by("id").values_list("unit_id", "period_kind", "period_start")[:batch]
             )
-            if not claimed:
+            if not pairs:
                 break
-            DirtyLeaf.objects.filter(id__in=[row[0] for row in claimed]).delete()
-            recompute([row[1:] for row in claimed], on=on)
-            bump_version(periods={(row[2], row[3]) for row in claimed})
-        total += len(claimed)
+            _claim(pairs)
+            recompute(pairs, on=on)
+            bump_version(periods={(kind, start) for _unit, kind, start in pairs})
+        total += len(pairs)
     if total:
         logger.info("recomputed %s dirty unit-periods in %.3f s", total, time.monotonic() - started)
     return total
+
+
+_LEAF_KEY = ("unit_id", "procedure_id", "period_kind", "period_start")
+
+
+def differences_from_rebuild() -> int:
+    """How many leaf rows (by unit, procedure and period) the live aggregates get wrong: a full rebuild
+    is computed and compared in a transaction that is then rolled back, so nothing changes.
+
+    Meaningful once the pending marks are drained, on a quiet system (a change committed during the
+    comparison shows up as a difference).
+    """
+    table = LeafCounts._meta.db_table
+    columns = ", ".join((*_LEAF_KEY, *COUNT_FIELDS))
+    keys = ", ".join(_LEAF_KEY)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS live_leaf_counts")
+            cursor.execute(f"CREATE TEMPORARY TABLE live_leaf_counts AS SELECT {columns} FROM {table}")
+        rebuild_all()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ("
+                f"SELECT {keys} FROM (SELECT {columns} FROM live_leaf_counts"
+                f" EXCEPT SELECT {columns} FROM {table}) AS gone"
+                f" UNION SELECT {keys} FROM (SELECT {columns} FROM {table}"
+                f" EXCEPT SELECT {columns} FROM live_leaf_counts) AS new) AS differing"
+            )
+            differing = cursor.fetchone()[0]
+            cursor.execute("DROP TABLE live_leaf_counts")
+        transaction.set_rollback(True)
+    return differing
 
 
 @transaction.atomic
 def refresh_current_periods(*, on: dt.date | None = None) -> int:
     """Recompute every unit's leaves for the periods containing ``on`` (run just after midnight)."""
     on = on or today()
+    _serialise_drains()
     periods = [containing(kind, on) for kind in NAMED_KINDS]
     for period in periods:
         LeafCounts.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()

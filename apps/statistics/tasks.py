@@ -3,17 +3,24 @@
 from celery import shared_task
 
 from apps.statistics import services
+from casetracker.celery import RecoverableTask
 
 
-@shared_task(name="statistics.drain_dirty_leaves", ignore_result=True)
+@shared_task(name="statistics.drain_dirty_leaves", ignore_result=True, base=RecoverableTask)
 def drain_dirty_leaves() -> int:
+    """The debounced drain and, on beat every few seconds, the sweeper of marks whose kick was lost.
+
+    Idempotent (the marks are the state), so it acknowledges late and is re-queued if its worker dies.
+    """
     from apps.statistics.tracking import release_debounce_slot
 
     release_debounce_slot()
     return services.drain_dirty()
 
 
-@shared_task(name="statistics.rebuild_all", ignore_result=True)
+# Acknowledged on receipt: a full rebuild can outlast the broker's visibility timeout, and a redelivered
+# copy would only run it twice. A killed rebuild rolls back; the drain keeps the aggregates right meanwhile.
+@shared_task(name="statistics.rebuild_all", ignore_result=True, acks_late=False)
 def rebuild_all() -> int:
     return services.rebuild_all()
 

@@ -54,6 +54,9 @@ def test_json_that_is_not_an_object(clerk):
         ({"fee_amount": -5}, "fee_amount", "min_value"),
         ({"fee_amount": "lots"}, "fee_amount", "invalid"),
         ({"received_at": "2099-01-01T09:00:00+07:00"}, "received_at", "received_in_future"),
+        ({"code": "P1.100-a/b"}, "code", "invalid"),  # would be unreachable at /dossiers/{code}/
+        ({"code": "P1.100-a b"}, "code", "invalid"),
+        ({"code": "P1.100-" + "9" * 60}, "code", "max_length"),
     ],
 )
 def test_field_errors(clerk, procedure, body, field, code):
@@ -125,4 +128,4 @@ def test_bad_list_filters(clerk, query):
 
 
 def test_bad_cursor(clerk):
-    assert_error(clerk.get("/api/v1/dossiers/?cursor=garbage"), 404, "not_found")
+    assert_error(clerk.get("/api/v1/dossiers/?cursor=garbage"), 400, "invalid_cursor", field="cursor")

@@ -145,17 +145,29 @@ def test_reference_data_users_and_counts(seeded):
     assert "clerk" in seeded and "H44.100" in seeded and f"{N:,}/{N:,} dossiers (100%)" in seeded
 
 
+def printed_tokens(output: str) -> dict[str, str]:
+    """The token column of the demo users table, by user name."""
+    rows = [line.split() for line in output.splitlines() if line.startswith("  ")]
+    return {row[0]: row[-1] for row in rows if len(row) >= 4 and len(row[-1]) == 64}
+
+
 def test_demo_users_get_tokens_and_the_clerk_sees_only_their_commune(seeded):
     client = APIClient()
-    tokens = {}
-    for username in ("admin", "supervisor", "clerk", "officer", "centre"):
+    printed = printed_tokens(seeded)
+    assert set(printed) == {"admin", "supervisor", "clerk", "officer", "centre"}
+    for username, token in printed.items():
+        me = client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert me.status_code == 200 and me.json()["username"] == username
         response = client.post(
             "/api/v1/auth/token/", {"username": username, "password": "demo"}, format="json"
         )
         assert response.status_code == 200, (username, response.content)
-        tokens[username] = response.json()["token"]
-        assert tokens[username] in seeded  # the printed table shows the same token
-    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens['clerk']}")
+        assert response.json()["token"] != token  # one more device, its own token
+    # A second run prints new tokens; the password is still `demo`, so the first ones keep working.
+    again = printed_tokens(seed("--dossiers", "0"))
+    assert again.keys() == printed.keys() and not set(again.values()) & set(printed.values())
+    assert client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {printed['admin']}").status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {printed['clerk']}")
     seen: list[str] = []
     url = "/api/v1/dossiers/?page_size=100"
     while url:

@@ -16,6 +16,12 @@ def _fresh_throttle_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_to_the_test_host(settings):
+    """Webhook tests subscribe https://example.test/… (a name that resolves nowhere; sending is mocked)."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["example.test"]
+
+
 @pytest.fixture
 def machine(db, calendar, tree, procedure):
     """``machine(scopes, unit="p1", name=...)`` → (client row, APIClient sending its key)."""

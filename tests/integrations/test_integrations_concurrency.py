@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from apps.dossiers.models import Dossier, DossierEvent
+from tests.helpers import database_url_for_subprocesses
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +33,7 @@ print(json.dumps(result.counts()))
 
 
 def test_parallel_duplicates_end_with_one_dossier_each(calendar, tree, procedure):
-    s = connection.settings_dict
-    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    url = database_url_for_subprocesses()
     items = [
         {"external_id": f"R-{n}", "procedure": procedure.code, "receiving_unit": "P1.100",
          "received_at": "2026-02-10T09:00:00+07:00"}

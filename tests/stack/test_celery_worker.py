@@ -1,16 +1,12 @@
 """The production stack for real: PostgreSQL, a Redis broker and a Celery worker in its own process.
 
 Selected by .ci/run when PostgreSQL and Redis answer (``DATABASE_URL`` and ``CELERY_BROKER_URL`` set);
-deselected otherwise (see tests/conftest.py).
+deselected otherwise (see tests/conftest.py). The ``worker`` fixture is in tests/stack/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -19,41 +15,8 @@ from apps.core.actors import Actor
 from apps.dossiers import services
 from apps.dossiers.models import DossierEvent
 from casetracker.celery import app as celery_app
-from tests.helpers import set_eager
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture
-def worker():
-    """Start ``celery worker`` against the test database and wait until it answers a ping."""
-    set_eager(False)
-    celery_app.control.purge()
-    env = {**os.environ, "DATABASE_URL": _test_database_url()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "casetracker", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--hostname=stack-test@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not celery_app.control.ping(timeout=1.0):
-            assert process.poll() is None, process.stdout.read()
-            assert time.monotonic() < deadline, "the worker did not answer a ping within 60 s"
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        set_eager(True)
 
 
 def _wait_dispatched(event_ids: list[int], seconds: float = 30.0) -> list[DossierEvent]:

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalogue.models import CONTENT_PARTS, Field, OnlineLevel, Procedure, ProcedureVersion
+from apps.core.api.dates import DayField
 
 
 class FieldSerializer(serializers.ModelSerializer):
@@ -106,9 +107,9 @@ def publication_fact_problems(
 class ProcedureVersionFactsIn(serializers.Serializer):
     """Publication facts and the online service level of one version; the rest is edited in the admin."""
 
-    decision_date = serializers.DateField(required=False, allow_null=True)
-    effective_date = serializers.DateField(required=False, allow_null=True)
-    disclosure_date = serializers.DateField(required=False, allow_null=True)
+    decision_date = DayField(required=False, allow_null=True)
+    effective_date = DayField(required=False, allow_null=True)
+    disclosure_date = DayField(required=False, allow_null=True)
     published_parts = serializers.ListField(
         child=serializers.ChoiceField(choices=CONTENT_PARTS),
         required=False,

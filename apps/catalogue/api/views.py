@@ -20,6 +20,7 @@ from apps.catalogue.api.serializers import (
 )
 from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.selectors import attach_current, procedures_with_version_on
+from apps.core.api.dates import DayField
 from apps.core.api.schema import COMMON_ERRORS
 
 
@@ -72,7 +73,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raw = request.query_params.get("on")
-        field = serializers.DateField()
+        field = DayField()
         try:
             request.parsed_on = field.run_validation(raw) if raw else timezone.localdate()
         except serializers.ValidationError as exc:
@@ -129,7 +130,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
         if not can_record_catalogue_facts(request.user):
             raise PermissionDenied("Only administrators may change the procedure catalogue.")
         try:
-            day = serializers.DateField().run_validation(valid_from)
+            day = DayField().run_validation(valid_from)
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"valid_from": exc.detail}) from None
         version = (

@@ -8,6 +8,7 @@ items, ``null`` for errors about the whole request).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apps.core.errors import DomainError, ErrorCode
+from apps.core.requestlog import DATABASE_UNAVAILABLE, current_request_id, remember_exception
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,24 @@ _CODES_BY_EXCEPTION: list[tuple[type[exceptions.APIException], ErrorCode]] = [
 
 def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"code": str(code), "message": message, "errors": errors or []}
+
+
+#: Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+def server_error_body(code: str, message: str) -> dict[str, Any]:
+    """A 5xx body: the error format plus the request id, which the logs carry too."""
+    return {**error_body(code, message), "request_id": current_request_id()}
+
+
+def service_unavailable() -> tuple[dict[str, Any], dict[str, str]]:
+    """Body and headers of the 503 answered while the database is unreachable (retryable, not a bug)."""
+    body = server_error_body(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable; retry after Retry-After seconds.",
+    )
+    return body, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
 
 
 def flatten_validation_detail(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
@@ -64,7 +84,18 @@ def flatten_validation_detail(detail: Any, prefix: str | None = None) -> list[di
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF exception handler producing the one error format; unknown exceptions become a logged 500."""
+    """DRF exception handler producing the one error format; unknown exceptions become a logged 500.
+
+    A database that cannot be reached (also while authenticating) is a 503 with ``Retry-After``.
+    """
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        request = context.get("request")
+        if request is not None:
+            remember_exception(request._request, exc)
+        with contextlib.suppress(DATABASE_UNAVAILABLE):  # the connection may be gone: nothing to roll back
+            set_rollback()
+        body, headers = service_unavailable()
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     if isinstance(exc, DomainError):
         set_rollback()
         errors = [{"field": exc.field, "code": str(exc.code), "message": exc.message}]

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
+from apps.core.api.dates import DayFilter, InstantFilter
 from apps.core.errors import ErrorCode
 from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.selectors import in_unit_subtree, overdue_now_q
@@ -19,10 +20,10 @@ class DossierFilter(django_filters.FilterSet):
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     procedure = django_filters.CharFilter(field_name="procedure__code")
     field = django_filters.CharFilter(field_name="procedure_version__field__code", label="Field code")
-    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
-    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
-    due_from = django_filters.IsoDateTimeFilter(field_name="effective_due_at", lookup_expr="gte")
-    due_to = django_filters.IsoDateTimeFilter(field_name="effective_due_at", lookup_expr="lte")
+    received_from = DayFilter(field_name="received_on", lookup_expr="gte")
+    received_to = DayFilter(field_name="received_on", lookup_expr="lte")
+    due_from = InstantFilter(field_name="effective_due_at", lookup_expr="gte")
+    due_to = InstantFilter(field_name="effective_due_at", lookup_expr="lte")
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="by_overdue",

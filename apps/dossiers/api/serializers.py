@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.catalogue.models import Procedure
+from apps.core.api.dates import InstantField
 from apps.core.api.fields import HISTORY_FIELDS, ActorField, CodeField
 from apps.core.errors import ErrorCode
 from apps.dossiers.flags import Flag
@@ -26,14 +27,18 @@ class DossierCreateIn(serializers.Serializer):
         queryset=Procedure.objects.all(), unknown_code=ErrorCode.UNKNOWN_PROCEDURE, noun="procedure"
     )
     receiving_unit = unit_field()
-    handling_unit = unit_field(required=False, help_text="Defaults to the receiving unit.")
+    handling_unit = unit_field(
+        required=False,
+        help_text="Defaults to the receiving unit. Any unit of the receiving unit's province (403 "
+        "`unit_out_of_scope` for another province or a ministry).",
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
     status = serializers.ChoiceField(
         choices=[(Status.RECEIVED.value, "received"), (Status.REGISTERED.value, "registered")],
         default=Status.RECEIVED,
         help_text="2 = received now (the clock starts); 1 = registered online, awaiting acceptance.",
     )
-    received_at = serializers.DateTimeField(
+    received_at = InstantField(
         required=False, help_text="Receipt (or registration) time; default now; never in the future."
     )
     applicant_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
@@ -44,8 +49,14 @@ class DossierCreateIn(serializers.Serializer):
         required=False,
         help_text="Default: the procedure's fee.",
     )
-    code = serializers.CharField(
-        required=False, max_length=64, help_text="Receipt code; generated when absent."
+    code = serializers.RegexField(
+        # A code is a URL path segment (/dossiers/{code}/) and is printed on the slip: no slash, no spaces.
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        required=False,
+        max_length=64,
+        error_messages={"invalid": "A receipt code is letters, digits, '.', '_' and '-' (at most 64)."},
+        help_text="Receipt code; generated when absent. One you choose begins with the receiving unit's code and "
+        "a dash (`H44.100-…`), so codes of different units never clash.",
     )
     source_system = serializers.CharField(
         required=False,
@@ -55,7 +66,7 @@ class DossierCreateIn(serializers.Serializer):
         help_text=(
             "Sending system; with external_id it identifies the dossier. Machine clients always write as "
             "themselves (another value is 403 `source_system_forbidden`); staff may not use a registered "
-            "client's name."
+            "client's name, nor a source whose external ids belong to dossiers outside their scope."
         ),
     )
     external_id = serializers.CharField(required=False, max_length=128)
@@ -63,7 +74,7 @@ class DossierCreateIn(serializers.Serializer):
 
 
 class ActionIn(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, help_text="When it happened; default now.")
+    at = InstantField(required=False, help_text="When it happened; default now.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
+from apps.accounts.routing import check_route
 from apps.core.actors import Actor
 from apps.core.api.pagination import DossierCursorPagination
 from apps.core.api.schema import COMMON_ERRORS, error
@@ -21,7 +22,7 @@ from apps.dossiers import services
 from apps.dossiers.api import serializers as s
 from apps.dossiers.api.filters import DossierFilter
 from apps.dossiers.models import Dossier, DossierEvent
-from apps.dossiers.permissions import can_act_on, can_create_at, visible_dossiers
+from apps.dossiers.permissions import can_act_on, can_create_at, identifier_refusal, visible_dossiers
 from apps.dossiers.selectors import explain_legal_due, with_related
 from apps.dossiers.status import Status
 from apps.integrations.auth import source_system_for
@@ -34,7 +35,8 @@ CREATE_ERRORS = {
         "Invalid input (`validation_error`, `malformed_json`, `duplicate_dossier` or another domain code)"
     ),
     403: error(
-        "`permission_denied`, `unit_out_of_scope`, or `source_system_forbidden` (another client's source)"
+        "`permission_denied`, `unit_out_of_scope` (receiving or handling unit), or `source_system_forbidden` "
+        "(another client's source, or a source whose external ids belong to another scope)"
     ),
 }
 
@@ -73,7 +75,20 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return dossier
 
     def _respond(self, dossier: Dossier, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=dossier.pk)
+        """The dossier as the change left it.
+
+        A change can take the dossier out of the caller's scope (an officer hands it to another unit):
+        the answer then still shows it as written, which tells the caller nothing it did not just see or
+        do; from the next request on it is out of scope (404).
+        """
+        fresh = self.get_queryset().filter(pk=dossier.pk).first()
+        if fresh is None:
+            events = DossierEvent.objects.select_related("actor_user").order_by("occurred_at", "id")
+            fresh = (
+                with_related(Dossier.objects.filter(pk=dossier.pk))
+                .prefetch_related(Prefetch("events", queryset=events), "supplement_requests")
+                .get()
+            )
         return Response(s.DossierDetailOut(fresh).data, status=code)
 
     def _act(self, input_class: type[Serializer], service: Callable[..., Dossier], **fixed) -> Response:
@@ -98,7 +113,18 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 "You may only receive dossiers at your own unit (clerks and administrators).",
                 field="receiving_unit",
             )
+        if "handling_unit" in values:
+            check_route(request.user, receiving_unit=values["receiving_unit"], target=values["handling_unit"])
         values["source_system"] = source_system_for(request, values.get("source_system", ""))
+        refusal = identifier_refusal(
+            request.user,
+            receiving_unit=values["receiving_unit"],
+            code=values.get("code"),
+            source_system=values["source_system"],
+            external_id=values.get("external_id"),
+        )
+        if refusal is not None:
+            raise refusal
         if values.pop("status") == Status.REGISTERED:
             values.pop("channel")
             values.pop("fee_amount", None)
@@ -186,6 +212,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         unit = values.pop("handling_unit")
+        check_route(request.user, receiving_unit=dossier.receiving_unit, target=unit)
         return self._respond(services.assign_handling_unit(dossier, unit, actor=self._actor(), **values))
 
     @_action_schema(

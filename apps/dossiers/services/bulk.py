@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
+import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -33,12 +34,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
+from apps.accounts.routing import route_allowed
 from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.rules import time_limit_for
 from apps.core.actors import Actor
+from apps.core.api.dates import instant_problem
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, SupplementRequest
+from apps.dossiers.receipt_codes import CodeBlocks
 from apps.dossiers.services._common import FUTURE_TOLERANCE
 from apps.dossiers.status import ALLOWED_TRANSITIONS, END_STATUSES, Status
 from apps.dossiers.timeliness import BUSINESS_TZ, classify, local_date
@@ -146,7 +150,7 @@ def _text(raw: dict, name: str, out: Outcome, *, required: bool, max_length: int
     value = raw.get(name)
     if value.__class__ is str:  # the common case first
         value = value.strip()
-        if value and len(value) <= max_length:
+        if value and len(value) <= max_length and "\x00" not in value:
             return value
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -160,6 +164,9 @@ def _text(raw: dict, name: str, out: Outcome, *, required: bool, max_length: int
     value = value.strip()
     if len(value) > max_length:
         out.reject(name, "max_length", f"At most {max_length} characters.")
+        return None
+    if "\x00" in value:  # PostgreSQL cannot store it (files read by import_dossiers reach here unparsed)
+        out.reject(name, ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
         return None
     return value
 
@@ -199,6 +206,9 @@ def _instant(raw: dict, name: str, out: Outcome, now: dt.datetime) -> dt.datetim
     if instant.tzinfo is None:
         out.reject(name, "invalid", "The time must include a UTC offset.")
         return None
+    if problem := instant_problem(instant):  # the API's one rule for instants (apps/core/api/dates.py)
+        out.reject(name, ErrorCode.DATE_OUT_OF_RANGE, problem)
+        return None
     if instant > now + FUTURE_TOLERANCE:
         code = ErrorCode.RECEIVED_IN_FUTURE if name == "received_at" else ErrorCode.VALIDATION_ERROR
         out.reject(name, code, f"{value} is in the future.")
@@ -232,6 +242,8 @@ def _parse_dossier(raw: dict, out: Outcome, now: dt.datetime) -> _DossierIn | No
             out.reject("applicant_name", "invalid", "Expected a string.")
         elif len(applicant) > 255:
             out.reject("applicant_name", "max_length", "At most 255 characters.")
+        elif "\x00" in applicant:
+            out.reject("applicant_name", ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
     fee = None
     if raw.get("fee_amount") not in (None, ""):
         value = raw["fee_amount"]
@@ -270,10 +282,11 @@ def _parse_event(raw: dict, out: Outcome, now: dt.datetime) -> _EventIn | None:
     at = _instant(raw, "at", out, now)
     note = raw.get("note") or ""
     reason = raw.get("reason") or ""
-    if not isinstance(note, str):
-        out.reject("note", "invalid", "Expected a string.")
-    if not isinstance(reason, str):
-        out.reject("reason", "invalid", "Expected a string.")
+    for name, text in (("note", note), ("reason", reason)):
+        if not isinstance(text, str):
+            out.reject(name, "invalid", "Expected a string.")
+        elif "\x00" in text:
+            out.reject(name, ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
     if out.errors:
         return None
     return _EventIn(out, external_id, status, at, note, reason)
@@ -297,7 +310,10 @@ class Reference:
         self._unit_calendars: dict[int, WorkingCalendar] = {}
         self._limits: dict[tuple[int, bool], tuple[Decimal, str] | None] = {}
         self._dues: dict[tuple, dt.datetime] = {}
-        self.new_code = _Codes()
+        # Receipt codes from the per-unit, per-day sequence (apps/dossiers/receipt_codes.py); the blocks
+        # reserved for a batch live as long as its transaction.
+        self.codes = CodeBlocks()
+        self.new_code = self.codes
 
     def load(self, procedure_codes: set[str], unit_codes: set[str]) -> None:
         missing = procedure_codes - self.procedures.keys()
@@ -494,25 +510,6 @@ def _replay(dossier: Dossier, steps: list[_Step], ref: Reference) -> tuple[dict,
 # ---- the ingest -----------------------------------------------------------------------------------
 
 
-class _Codes:
-    """Receipt codes ``<unit>-<yymmdd>-<10 random hex>``: prefixes memoised, randomness drawn in blocks."""
-
-    def __init__(self) -> None:
-        self._prefixes: dict[tuple[str, dt.date], str] = {}
-        self._pool, self._at = "", 0
-
-    def __call__(self, unit: Unit, day: dt.date) -> str:
-        prefix = self._prefixes.get((unit.code, day))
-        if prefix is None:
-            if len(self._prefixes) >= _CACHE_LIMIT:
-                self._prefixes.clear()
-            prefix = self._prefixes[(unit.code, day)] = f"{unit.code}-{day:%y%m%d}-"
-        if self._at + 10 > len(self._pool):
-            self._pool, self._at = secrets.token_hex(5 * 1024).upper(), 0
-        self._at += 10
-        return prefix + self._pool[self._at - 10 : self._at]
-
-
 def _in_scope(unit: Unit, scope_path: str | None) -> bool:
     return scope_path is None or unit.path.startswith(scope_path)
 
@@ -617,14 +614,51 @@ def apply(
         {d.procedure for d in dossiers},
         {d.receiving_unit for d in dossiers} | {d.handling_unit for d in dossiers if d.handling_unit},
     )
-    try:
-        with transaction.atomic():
-            _apply(dossiers, evts, ref=ref, source=source_system, actor=actor, scope_path=scope_path, now=now)
-            if all_or_nothing and result.rejected:
-                raise _Rollback
-    except _Rollback:
-        result.applied = False
-    return result
+    initial = [_snapshot(o) for o in result.outcomes]
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        ref.codes.clear()  # numbers reserved by a rolled-back attempt were given back with it
+        try:
+            with transaction.atomic():
+                _apply(dossiers, evts, ref=ref, source=source_system, actor=actor, scope_path=scope_path,
+                       now=now)  # fmt: skip
+                if all_or_nothing and result.rejected:
+                    raise _Rollback
+        except _Rollback:
+            result.applied = False
+        except Exception as exc:
+            if attempt == RETRY_ATTEMPTS or not is_retryable(exc):
+                raise
+            # A deadlock or serialization failure rolled the whole attempt back: start again from the
+            # parsed items (their outcomes as parsing left them), after a short randomised pause.
+            for outcome, state in zip(result.outcomes, initial, strict=True):
+                _restore(outcome, state)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # jitter, not security
+            continue
+        return result
+    return result  # not reached: the last attempt returns or raises
+
+
+RETRY_ATTEMPTS = 5
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A transient PostgreSQL conflict (deadlock, serialization failure), raw or wrapped by Django."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _snapshot(outcome: Outcome) -> tuple:
+    return (outcome.outcome, outcome.code, outcome.status, list(outcome.changed), list(outcome.errors))
+
+
+def _restore(outcome: Outcome, state: tuple) -> None:
+    outcome.outcome, outcome.code, outcome.status = state[0], state[1], state[2]
+    outcome.changed, outcome.errors = list(state[3]), list(state[4])
 
 
 def _validate_refs(item: _DossierIn, ref: Reference, scope_path: str | None):
@@ -640,8 +674,11 @@ def _validate_refs(item: _DossierIn, ref: Reference, scope_path: str | None):
         unit = ref.units.get(code)
         if unit is None:
             out.reject(name, ErrorCode.UNKNOWN_UNIT, f"Unknown unit code {code!r}.")
-        elif not _in_scope(unit, scope_path):
+        elif name == "receiving_unit" and not _in_scope(unit, scope_path):
             out.reject(name, ErrorCode.UNIT_OUT_OF_SCOPE, f"Unit {code} is outside the client's subtree.")
+        elif name == "handling_unit" and not route_allowed(units.get("receiving_unit") or unit, unit):
+            # the receiving unit is in the client's subtree; the routing rule bounds where it may go on
+            out.reject(name, ErrorCode.UNIT_OUT_OF_SCOPE, f"Unit {code} is outside the receiving province.")
         units[name] = unit
     return procedure, units.get("receiving_unit"), units.get("handling_unit") or units.get("receiving_unit")
 
@@ -675,6 +712,7 @@ def _apply(dossiers, evts, *, ref, source, actor, scope_path, now) -> None:
         row = _new_row(item, procedure, receiving, handling, ref, source, actor, now)
         if row is not None:
             new_rows[item.external_id] = row
+    new_rows = _number_new_rows(new_rows, by_ext, ref)
     inserted = _insert_new(source, new_rows, by_ext, ref, existing, touched, event_rows, actor, now)
     for item in repeats:
         first = by_ext[item.external_id]
@@ -823,7 +861,7 @@ def _new_row(item, procedure, receiving, handling, ref, source, actor, now) -> l
         row[c["due_on"]] = due.astimezone(BUSINESS_TZ).date() if due is not None else None
     else:
         row[c["registered_at"]] = item.at
-    row[_CODE] = ref.new_code(receiving, day)
+    row[_CODE] = None  # numbered once the batch's new rows are known (_number_new_rows)
     row[c["source_system"]] = source
     row[_EXTERNAL_ID] = item.external_id
     row[c["procedure_id"]] = procedure.id
@@ -840,6 +878,24 @@ def _new_row(item, procedure, receiving, handling, ref, source, actor, now) -> l
     row[c["created_by_system"]] = actor.system
     row[c["created_at"]] = row[c["updated_at"]] = now
     return row
+
+
+def _number_new_rows(new_rows: dict[str, list], by_ext: dict[str, _DossierIn], ref: Reference) -> dict:
+    """Give each new row its receipt code, in external-id order, and return the rows in that order.
+
+    One order for every sender: concurrent batches holding the same new external ids then insert them
+    (and take their unit-day sequence rows) in the same order, so they wait for each other instead of
+    deadlocking on the unique index.
+    """
+    ordered = sorted(new_rows)
+    keys = []
+    for ext in ordered:
+        item = by_ext[ext]
+        keys.append((ref.units[item.receiving_unit], item.at.astimezone(BUSINESS_TZ).date()))
+    ref.codes.reserve((unit.pk, day) for unit, day in keys)
+    for ext, (unit, day) in zip(ordered, keys, strict=True):
+        new_rows[ext][_CODE] = ref.new_code(unit, day)
+    return {ext: new_rows[ext] for ext in ordered}
 
 
 def _receipt_event(pk: int, row: list, system: str, now: dt.datetime) -> list:
@@ -960,7 +1016,7 @@ def _insert_skipping_conflicts(rows: list[list]) -> dict[str, int]:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ingest_dossier "
-            "ON CONFLICT DO NOTHING RETURNING id, external_id"
+            "ORDER BY source_system, external_id ON CONFLICT DO NOTHING RETURNING id, external_id"
         )
         got = {ext: pk for pk, ext in cursor.fetchall()}
         cursor.execute("DROP TABLE ingest_dossier")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -12,7 +11,7 @@ from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.rules import time_limit_for, version_for
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
-from apps.dossiers import events
+from apps.dossiers import events, receipt_codes
 from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.services._common import locked, record, resolve_time
 from apps.dossiers.status import Status, check_transition
@@ -22,8 +21,12 @@ from apps.workcalendar.services import calendar_for_unit
 
 
 def new_dossier_code(unit: Unit, day: dt.date) -> str:
-    """A receipt code that says where and when: ``H44.100-260213-7F3A9C``."""
-    return f"{unit.code}-{day:%y%m%d}-{secrets.token_hex(3).upper()}"
+    """A receipt code that says where and when, numbered per unit and day: ``H44.100-260213-00042``.
+
+    The number comes from the unit's sequence for that day (apps/dossiers/receipt_codes.py), so two
+    creates never draw the same code; call it inside the creating transaction.
+    """
+    return receipt_codes.next_code(unit.pk, unit.code, day)
 
 
 def compute_legal_due(
@@ -160,8 +163,8 @@ def _new_dossier(
     day: dt.date,
 ) -> Dossier:
     _check_free(code=code, source_system=source_system, external_id=external_id)
-    return Dossier(
-        code=code or new_dossier_code(receiving_unit, day),
+    dossier = Dossier(
+        code=code or "",  # a drawn code is drawn in _insert: the sequence row stays locked to commit
         source_system=source_system,
         external_id=external_id,
         procedure=procedure,
@@ -172,6 +175,8 @@ def _new_dossier(
         created_by=actor.user,
         created_by_system=actor.system,
     )
+    dossier._code_day = None if code else day  # the receipt day to number (and renumber on a clash)
+    return dossier
 
 
 def _duplicate(code: str | None, source_system: str, external_id: str | None) -> DomainError | None:
@@ -193,6 +198,9 @@ def _check_free(*, code: str | None, source_system: str, external_id: str | None
         raise error
 
 
+_CODE_ATTEMPTS = 5
+
+
 def _insert(dossier: Dossier) -> None:
     """Insert the new dossier; a concurrent insert of the same code or external id is ``duplicate_dossier``.
 
@@ -202,11 +210,20 @@ def _insert(dossier: Dossier) -> None:
     names the field at fault (PostgreSQL raises the unique violation only once the other transaction has
     committed, so its row is visible to the next statement).
     """
-    try:
-        with transaction.atomic():
-            dossier.save(force_insert=True)
-    except IntegrityError as conflict:
-        error = _duplicate(dossier.code, dossier.source_system, dossier.external_id)
-        if error is None:  # another constraint (a unit deleted meanwhile…): not a duplicate
-            raise
-        raise error from conflict
+    day = getattr(dossier, "_code_day", None)
+    if day is not None:
+        dossier.code = new_dossier_code(dossier.receiving_unit, day)
+    for _attempt in range(_CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                dossier.save(force_insert=True)
+            return
+        except IntegrityError as conflict:
+            error = _duplicate(dossier.code, dossier.source_system, dossier.external_id)
+            if error is None:  # another constraint (a unit deleted meanwhile…): not a duplicate
+                raise
+            if error.field != "code" or day is None:
+                raise error from conflict
+            # The drawn number is held by a code a client chose itself: draw the next one.
+            dossier.code = new_dossier_code(dossier.receiving_unit, day)
+    raise DomainError(ErrorCode.DUPLICATE_DOSSIER, "Could not draw a free receipt code.", field="code")

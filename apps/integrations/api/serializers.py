@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.dates import InstantField
 from apps.core.api.schema import FieldErrorOut
 from apps.dossiers.api.serializers import unit_field
 from apps.integrations.models import (
@@ -68,7 +69,7 @@ class ClientOut(serializers.ModelSerializer):
 
 class KeyIn(serializers.Serializer):
     label = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = InstantField(required=False, allow_null=True, default=None)
 
 
 class NewKeyOut(ApiKeyOut):
@@ -93,9 +94,7 @@ class IngestItemIn(serializers.Serializer):
     channel = serializers.ChoiceField(
         choices=[1, 2, 3], required=False, help_text="dossier: 1 counter, 2 online, 3 postal."
     )
-    received_at = serializers.DateTimeField(
-        required=False, help_text="dossier: receipt (or registration) time."
-    )
+    received_at = InstantField(required=False, help_text="dossier: receipt (or registration) time.")
     applicant_name = serializers.CharField(required=False)
     fee_amount = serializers.IntegerField(required=False, min_value=0, max_value=10**14 - 1)
     status = serializers.IntegerField(
@@ -104,7 +103,7 @@ class IngestItemIn(serializers.Serializer):
         max_value=10,
         help_text="dossier: 2 received (default) or 1 registered; event: the status reached (2–10).",
     )
-    at = serializers.DateTimeField(required=False, help_text="event: when it happened.")
+    at = InstantField(required=False, help_text="event: when it happened.")
     note = serializers.CharField(required=False, help_text="event")
     reason = serializers.CharField(required=False, help_text="event with status 5: the supplement asked for.")
 

@@ -6,7 +6,7 @@ import secrets
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from apps.dossiers.services import bulk
 from apps.integrations.api import serializers as s
 from apps.integrations.auth import ANY_SCOPE, client_of
 from apps.integrations.models import ApiKey, MachineClient, Scope, WebhookDelivery, WebhookSubscription
-from apps.integrations.services import clients, webhooks
+from apps.integrations.services import clients, destinations, webhooks
 from apps.integrations.tasks import deliver_webhook, fan_out_events
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -148,7 +148,15 @@ class IngestView(APIView):
         ),
         request=s.IngestIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: s.IngestOut, **INGEST_ERRORS, 422: s.IngestRejectedOut},
+        responses={
+            200: s.IngestOut,
+            **INGEST_ERRORS,
+            422: OpenApiResponse(
+                s.IngestRejectedOut,
+                description="`batch_rejected` (all_or_nothing: nothing applied, each item's outcome) or "
+                "`idempotency_key_reused` (the error format alone)",
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         client = client_of(request)
@@ -198,7 +206,10 @@ class IngestView(APIView):
 
 
 class ClientOnly:
-    client_scopes = {"*": ANY_SCOPE}
+    """Webhooks carry dossier data: subscribing and reading deliveries need ``read_dossiers``; a client
+    that lost the scope may still list and delete its subscriptions."""
+
+    client_scopes = {"*": Scope.READ_DOSSIERS}
 
     def client(self, request: Request) -> MachineClient:
         client = client_of(request)
@@ -208,6 +219,8 @@ class ClientOnly:
 
 
 class SubscriptionListView(ClientOnly, APIView):
+    client_scopes = {"GET": ANY_SCOPE, "POST": Scope.READ_DOSSIERS}
+
     @extend_schema(
         summary="Your webhook subscriptions", responses={200: s.SubscriptionOut(many=True), **COMMON_ERRORS}
     )
@@ -221,6 +234,14 @@ class SubscriptionListView(ClientOnly, APIView):
         client = self.client(request)
         data = s.SubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
+        try:
+            destinations.check(data.validated_data["url"])
+        except destinations.DestinationRefused:
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR,
+                "The URL is refused: webhooks go to publicly routable http(s) addresses only.",
+                field="url",
+            ) from None
         subscription = WebhookSubscription.objects.create(
             client=client, secret=secrets.token_hex(32), url=data.validated_data["url"],
             events=sorted(set(data.validated_data["events"])),
@@ -229,6 +250,8 @@ class SubscriptionListView(ClientOnly, APIView):
 
 
 class SubscriptionDetailView(ClientOnly, APIView):
+    client_scopes = {"*": ANY_SCOPE}
+
     @extend_schema(summary="Delete a webhook subscription", responses={204: None, **COMMON_ERRORS})
     def delete(self, request: Request, pk: int) -> Response:
         get_object_or_404(WebhookSubscription, pk=pk, client=self.client(request)).delete()

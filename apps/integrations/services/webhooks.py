@@ -8,6 +8,11 @@ The fan-out reads the dossier history by id from a cursor instead of hooking int
 per-dossier services and the set-based ingest are covered alike. Ids are handed out before commit, so a
 transaction that commits late can show an id below ones already read; the cursor therefore only moves
 past events older than ``FANOUT_LAG`` and the scan re-reads the rest (the dedupe key makes that free).
+
+Dossier events carry dossier data, so a subscription receives them only while its client holds
+``read_dossiers`` and only for dossiers received or handled in the client's subtree (checked at fan-out
+and again before each send). Where a URL may point is :mod:`apps.integrations.services.destinations`;
+an attempt records a coarse outcome only, never a network error's text.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,11 +37,13 @@ from apps.integrations.models import (
     DeliveryStatus,
     DossierAlert,
     OutboxCursor,
+    Scope,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
 )
+from apps.integrations.services import destinations
 
 SIGNATURE_HEADER = "X-Casetracker-Signature"
 MAX_ATTEMPTS = 6
@@ -73,9 +80,15 @@ def _covers(subscription: WebhookSubscription, dossier: Dossier) -> bool:
     return dossier.receiving_unit.path.startswith(path) or dossier.handling_unit.path.startswith(path)
 
 
+def may_receive(subscription: WebhookSubscription) -> bool:
+    """Dossier events go only to active subscriptions of active clients that may read dossiers."""
+    client = subscription.client
+    return subscription.is_active and client.is_active and client.has_scope(Scope.READ_DOSSIERS)
+
+
 def _subscriptions(event_type: str) -> list[WebhookSubscription]:
     active = WebhookSubscription.objects.filter(is_active=True, client__is_active=True)
-    return [s for s in active.select_related("client__unit") if event_type in s.events]
+    return [s for s in active.select_related("client__unit") if event_type in s.events and may_receive(s)]
 
 
 def _jsonable(payload: dict) -> dict:
@@ -183,18 +196,32 @@ def claim_due(now: dt.datetime | None = None, limit: int = 500) -> list[int]:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return destinations.post(url, body, headers, timeout=TIMEOUT_SECONDS)
+
+
+def failure_text(exc: BaseException) -> str:
+    """What an attempt tells the client about a failure: a category, never the network error's text."""
+    if isinstance(exc, destinations.DestinationRefused):
+        return destinations.REFUSED
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return "tls_error"
+    if isinstance(exc, http.client.HTTPException):
+        return "bad_response"
+    if isinstance(exc, OSError):
+        return "connection_failed"
+    return "error"
 
 
 def attempt(delivery_id: int, *, transport=None) -> WebhookDelivery | None:
     """One signed POST; records the attempt and schedules the next one with backoff on failure."""
-    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    delivery = WebhookDelivery.objects.select_related("subscription__client").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return delivery
+    if not may_receive(delivery.subscription):  # scope withdrawn or client disabled since the fan-out
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+        delivery.save(update_fields=["status", "next_attempt_at"])
         return delivery
     transport = transport or _post
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
@@ -209,8 +236,8 @@ def attempt(delivery_id: int, *, transport=None) -> WebhookDelivery | None:
     status_code, error = None, ""
     try:
         status_code = transport(delivery.subscription.url, body, headers)
-    except Exception as exc:  # network errors of any kind are recorded, never raised
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+    except Exception as exc:  # network errors of any kind are recorded (as a category), never raised
+        error = failure_text(exc)
     duration = int((time.monotonic() - started) * 1000)
     now = timezone.now()
     delivery.attempt_count += 1

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
+from apps.core.api.dates import DayFilter
 from apps.core.errors import ErrorCode
 from apps.dossiers.timeliness import Timeliness
 from apps.organisation.models import Unit
@@ -20,8 +21,8 @@ class PetitionFilter(django_filters.FilterSet):
         choices=PetitionStatus.choices, help_text="Repeat for several."
     )
     channel = django_filters.MultipleChoiceFilter(choices=PetitionChannel.choices)
-    received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
-    received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
+    received_from = DayFilter(field_name="received_on", lookup_expr="gte")
+    received_to = DayFilter(field_name="received_on", lookup_expr="lte")
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="by_overdue",

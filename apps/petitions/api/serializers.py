@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.dates import InstantField
 from apps.core.api.fields import HISTORY_FIELDS, ActorField, CodeField
 from apps.core.errors import ErrorCode
 from apps.dossiers.models import Dossier
@@ -50,7 +51,7 @@ class PetitionCreateIn(ScopedInput):
     content = serializers.CharField(required=False, allow_blank=True, default="")
     channel = serializers.ChoiceField(choices=PetitionChannel.choices, default=PetitionChannel.PORTAL)
     petitioner_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
-    received_at = serializers.DateTimeField(required=False, help_text="Default now; never in the future.")
+    received_at = InstantField(required=False, help_text="Default now; never in the future.")
     code = serializers.CharField(required=False, max_length=64, help_text="Generated when absent.")
     dossier = dossier_field(required=False, help_text="Receipt code of the dossier it is about.")
     is_repeat = serializers.BooleanField(
@@ -67,7 +68,7 @@ class PetitionCreateIn(ScopedInput):
 
 
 class PetitionActionIn(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, help_text="When it happened; default now.")
+    at = InstantField(required=False, help_text="When it happened; default now.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -160,10 +160,17 @@ class OnTimeRowOut(serializers.Serializer):
     average_working_days = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
 
 
+# The shapes of a period key (apps.statistics.periods.parse); a key of the right shape may still name
+# no period (2026-W60) or one that cannot be scored, which the view answers 400 with the reason.
+PERIOD_KEY = r"^\d{4}(-W\d{2}|-\d{2}|-Q[1-4])?$|^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$"
+
+
 class PeriodQuery(serializers.Serializer):
-    period = serializers.CharField(
+    period = serializers.RegexField(
+        PERIOD_KEY,
         required=False,
         help_text="2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20; default: this week.",
+        error_messages={"invalid": "Use 2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20."},
     )
 
 

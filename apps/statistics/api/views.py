@@ -11,6 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ from apps.core.api.schema import COMMON_ERRORS
 from apps.dossiers.api.serializers import DossierOut
 from apps.dossiers.models import Dossier
 from apps.dossiers.selectors import with_related
+from apps.integrations.models import Scope
 from apps.organisation.models import Unit
 from apps.scoring.methodology import Methodology
 from apps.statistics import reports
@@ -51,7 +53,8 @@ class UnitStatsView(APIView):
             try:
                 values["period"] = reports.resolve_period(values.get("period"), today())
             except ValueError as exc:
-                raise serializers.ValidationError({"period": [str(exc)]}) from None
+                detail = ErrorDetail(str(exc), code=getattr(exc, "code", "invalid"))
+                raise serializers.ValidationError({"period": [detail]}) from None
         return values
 
 
@@ -131,9 +134,12 @@ class WhatIfView(UnitStatsView):
         for raw in query.get("target", []):
             name, _, value = raw.partition(":")
             try:
-                targets[name.strip()] = Decimal(value)
+                rate = Decimal(value)
             except InvalidOperation:
+                rate = None
+            if rate is None or not rate.is_finite():
                 raise serializers.ValidationError({"target": [f"{raw!r} is not CODE:rate."]}) from None
+            targets[name.strip()] = rate
         try:
             result = reports.what_if(unit, query["period"], targets)
         except ValueError as exc:
@@ -157,7 +163,13 @@ class OnTimeView(UnitStatsView):
 
 
 class DossiersBehindView(UnitStatsView, generics.ListAPIView):
-    """The dossiers behind a count, from the same conditions the count is computed with."""
+    """The dossiers behind a count, from the same conditions the count is computed with.
+
+    Its rows are dossiers (applicant names included), so a machine client needs ``read_dossiers`` here,
+    not ``read_scores``; staff read it within their scope like any dossier list.
+    """
+
+    client_scopes = {"*": Scope.READ_DOSSIERS}
 
     query_class = out.DossiersBehindQuery
     serializer_class = DossierOut

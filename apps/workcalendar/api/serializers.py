@@ -5,6 +5,7 @@ import datetime as dt
 from rest_framework import serializers
 
 from apps.catalogue.models import Procedure, TimeUnit
+from apps.core.api.dates import DayField, InstantField
 from apps.core.api.fields import CodeField
 from apps.core.errors import ErrorCode
 from apps.organisation.models import Unit
@@ -14,8 +15,8 @@ MAX_DAYS = 366
 
 class DaysQuery(serializers.Serializer):
     unit = CodeField(queryset=Unit.objects.all(), unknown_code=ErrorCode.UNKNOWN_UNIT, noun="unit")
-    start = serializers.DateField(help_text="First day (inclusive).")
-    end = serializers.DateField(help_text=f"Last day (inclusive); at most {MAX_DAYS} days after `start`.")
+    start = DayField(help_text="First day (inclusive).")
+    end = DayField(help_text=f"Last day (inclusive); at most {MAX_DAYS} days after `start`.")
     working = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict) -> dict:
@@ -41,7 +42,7 @@ class DeadlineQuery(serializers.Serializer):
         noun="unit",
         help_text="Handling unit: its province's calendar applies.",
     )
-    received_at = serializers.DateTimeField()
+    received_at = InstantField()
     procedure = CodeField(
         queryset=Procedure.objects.all(),
         unknown_code=ErrorCode.UNKNOWN_PROCEDURE,

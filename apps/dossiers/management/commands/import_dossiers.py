@@ -62,6 +62,8 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
                 yield line_number, json.loads(line)
             except json.JSONDecodeError as error:
                 yield line_number, _Malformed(f"Not valid JSON: {error.msg} at column {error.colno}.")
+            except RecursionError:
+                yield line_number, _Malformed("Not valid JSON: nested too deeply.")
 
 
 def _cell(value: object) -> object:

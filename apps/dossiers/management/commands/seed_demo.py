@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -112,3 +113,7 @@ class Command(BaseCommand):
             role = f"{user.role.value}{' *' if user.superuser else ''}"
             self.stdout.write(f"  {user.username:<11} {role:<16} {user.unit_code:<10} {user.token}")
         self.stdout.write("  (* superuser) Use: curl -H 'Authorization: Token <token>' .../api/v1/dossiers/")
+        self.stdout.write(
+            f"  Tokens are new on every run and expire after {settings.REST_KNOX['TOKEN_TTL']}; "
+            "get another with POST /api/v1/auth/token/."
+        )
