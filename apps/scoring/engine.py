@@ -51,15 +51,26 @@ class GroupScore:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """A unit's index for one period, tied to the methodology version that produced it."""
+    """A unit's index for one period, tied to the methodology version and revision that produced it."""
 
     total: Decimal
     max_points: Decimal
     methodology_version: str
+    methodology_revision: int
     level: str
     band: str
     groups: tuple[GroupScore, ...]
     indicators: tuple[IndicatorScore, ...]
+
+    @property
+    def methodology(self) -> dict[str, Any]:
+        """Which rules produced the number: a corrected revision changes past periods' scores too."""
+        return {"code": self.methodology_version, "revision": self.methodology_revision}
+
+    @property
+    def methodology_key(self) -> str:
+        """Same as :attr:`Methodology.key`: what a stored copy of this score is filed under."""
+        return f"{self.methodology_version} r{self.methodology_revision}"
 
     def group(self, code: str) -> GroupScore:
         for group in self.groups:
@@ -79,6 +90,7 @@ class Score:
             "total": str(self.total),
             "max_points": str(self.max_points),
             "methodology_version": self.methodology_version,
+            "methodology": self.methodology,
             "level": self.level,
             "band": self.band,
             "groups": [
@@ -156,6 +168,7 @@ def score(inputs: IndicatorInputs, methodology: Methodology) -> Score:
         total=total,
         max_points=sum((group.max_points for group in groups), Decimal(0)),
         methodology_version=methodology.version,
+        methodology_revision=methodology.revision,
         level=inputs.level,
         band=methodology.band_for(total).code,
         groups=groups,
@@ -195,8 +208,8 @@ def what_if(inputs: IndicatorInputs, methodology: Methodology, targets: Mapping[
 
 def what_if_for_score(current: Score, methodology: Methodology, targets: Mapping[str, Decimal]) -> WhatIf:
     """:func:`what_if` on a score already computed (same methodology), avoiding a second scoring pass."""
-    if current.methodology_version != methodology.version:
-        raise ValueError(f"score was produced by {current.methodology_version}, not {methodology.version}")
+    if current.methodology_key != methodology.key:
+        raise ValueError(f"score was produced by {current.methodology_key}, not {methodology.key}")
     group_codes = {group.code for group in methodology.groups}
     indicator_codes = {rule.code for rule in methodology.indicators}
     unknown = sorted(set(targets) - group_codes - indicator_codes)

@@ -3,7 +3,10 @@
 The rule book changes by decree and some of its rules are still being fitted to the portal's published
 scores, so the rules live in data (``apps/scoring/methodologies/<version>.json``) rather than in code:
 correcting a cap or adding a version is a reviewed data change, and every score records the version
-that produced it. A broken file must fail loudly at load time, with every problem listed, instead of
+that produced it. A *version* is a legal methodology with its own ``valid_from``; a *revision* of a
+version corrects how its rules were read (a misreading fixed after checking published figures) and
+supersedes the earlier revision for every period, past ones included (see ``methodologies/CHANGELOG.md``).
+A broken file must fail loudly at load time, with every problem listed, instead of
 producing plausible but wrong scores later.
 
 JSON numbers are read as :class:`~decimal.Decimal` (never float), so ``"cap": 0.8`` is exactly 8/10.
@@ -34,6 +37,7 @@ ParameterValue = int | Decimal | str | Mapping[str, Any]
 
 _TOP_KEYS = {
     "version",
+    "revision",
     "decision",
     "valid_from",
     "description",
@@ -123,6 +127,7 @@ class Methodology:
     """One validated version of the rules; build it with :meth:`from_file` or :meth:`from_dict`."""
 
     version: str
+    revision: int
     decision: str
     valid_from: dt.date
     levels: tuple[str, ...]
@@ -132,6 +137,15 @@ class Methodology:
     bands: tuple[Band, ...]
     rounding_places: int
     source: str
+
+    @property
+    def key(self) -> str:
+        """Version and revision together, e.g. ``766-2022-v1 r2``: what a stored score must match.
+
+        A revision corrects how a version's rules were read (its scores of past periods change, the
+        ``valid_from`` does not), so a score stored under an earlier revision is stale, not history.
+        """
+        return f"{self.version} r{self.revision}"
 
     # -- loading ---------------------------------------------------------------------------------------
 
@@ -277,8 +291,12 @@ class _Parser:
     def parse(self, data: Mapping[str, Any]) -> Methodology:
         if not isinstance(data, Mapping):
             raise MethodologyError(self.source, ["top level must be an object"])
-        self._keys(data, _TOP_KEYS, "methodology", required=_TOP_KEYS - {"description"})
+        self._keys(data, _TOP_KEYS, "methodology", required=_TOP_KEYS - {"description", "revision"})
         version = self._text(data.get("version"), "version")
+        revision = data.get("revision", 1)
+        if not _is_int(revision) or revision < 1:
+            self.problems.append(f"revision: must be a positive integer, got {revision!r}")
+            revision = 1
         decision = self._text(data.get("decision"), "decision")
         valid_from = self._date(data.get("valid_from"), "valid_from")
         levels = self._levels(data.get("levels"))
@@ -293,6 +311,7 @@ class _Parser:
         assert valid_from is not None  # a bad date was recorded as a problem above
         return Methodology(
             version=version,
+            revision=revision,
             decision=decision,
             valid_from=valid_from,
             levels=levels,

@@ -124,6 +124,7 @@ class ScoreSnapshot(models.Model):
     unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
     period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
     period_start = models.DateField()
+    # Methodology.key ("766-2022-v1 r2"): a later revision's reads ignore this row (see reports._snapshots).
     methodology_version = models.CharField(max_length=64)
     total = models.DecimalField(max_digits=6, decimal_places=2)
     groups = models.JSONField()

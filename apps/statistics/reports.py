@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from apps.catalogue.models import Field, Procedure, ProcedureVersion
 from apps.core.errors import DomainError, ErrorCode
 from apps.organisation.models import Unit
 from apps.scoring.engine import room_for_improvement, what_if_for_score
-from apps.scoring.methodology import first_scored_day
+from apps.scoring.methodology import Methodology, first_scored_day
 from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
 from apps.statistics.models import ScoreSnapshot
 from apps.statistics.periods import Period, PeriodKind, containing, parse
@@ -75,11 +76,7 @@ def children_totals(parent: Unit, period: Period, today: dt.date) -> dict[int, D
     """Each child's total; closed periods come from snapshots (stored on first use), so history is stable."""
     children = list(Unit.objects.filter(parent=parent).values_list("pk", flat=True))
     if period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH):
-        stored = dict(
-            ScoreSnapshot.objects.filter(
-                unit_id__in=children, period_kind=period.kind.value, period_start=period.start
-            ).values_list("unit_id", "total")
-        )
+        stored = dict(_snapshots(period).filter(unit_id__in=children).values_list("unit_id", "total"))
         if len(stored) == len(children):
             return stored
         for result in scorer(parent, period, today).children_scores(parent):
@@ -94,11 +91,7 @@ def unit_total(unit: Unit, period: Period, today: dt.date) -> Decimal:
     """One unit's total; a closed week or month comes from its snapshot (stored on first use)."""
     snapshotted = period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH)
     if snapshotted:
-        stored = (
-            ScoreSnapshot.objects.filter(unit=unit, period_kind=period.kind.value, period_start=period.start)
-            .values_list("total", flat=True)
-            .first()
-        )
+        stored = _snapshots(period).filter(unit=unit).values_list("total", flat=True).first()
         if stored is not None:
             return stored
     result = scorer(unit, period, today).unit_score(unit)
@@ -223,11 +216,13 @@ def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = N
     first = first_scored_day()  # the trend stops at the first period a methodology scores
     while len(periods) < count and periods[0].previous().end >= first:
         periods.insert(0, periods[0].previous())
+    current_key = {p.start: Methodology.for_date(p.end).key for p in periods}
     stored = {
         s.period_start: s
         for s in ScoreSnapshot.objects.filter(
-            unit=unit, period_kind=kind.value, period_start__in=[p.start for p in periods]
+            unit=unit, period_kind=kind.value, period_start__in=list(current_key)
         )
+        if s.methodology_version == current_key[s.period_start]  # an earlier revision's score is stale
     }
     points = []
     for period in periods:
@@ -243,6 +238,19 @@ def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = N
     return points
 
 
+def _snapshots(period: Period) -> QuerySet[ScoreSnapshot]:
+    """Stored scores of a period made by the methodology revision in force now, never an earlier one.
+
+    A revision corrects a misreading and changes past periods' scores, so a snapshot filed under an
+    earlier revision is stale: it is ignored (and recomputed on first use) rather than served as history.
+    """
+    return ScoreSnapshot.objects.filter(
+        period_kind=period.kind.value,
+        period_start=period.start,
+        methodology_version=Methodology.for_date(period.end).key,
+    )
+
+
 def store_snapshot(result: UnitScore, period: Period) -> None:
     data = result.score.to_dict()
     try:
@@ -251,7 +259,7 @@ def store_snapshot(result: UnitScore, period: Period) -> None:
                 unit=result.unit,
                 period_kind=period.kind.value,
                 period_start=period.start,
-                methodology_version=result.score.methodology_version,
+                methodology_version=result.score.methodology_key,
                 total=result.score.total,
                 groups={g["code"]: g["points"] for g in data["groups"]},
                 indicators=data["indicators"],
@@ -269,11 +277,7 @@ def snapshot_closed_periods(*, today: dt.date | None = None) -> int:
         period = containing(kind, today).previous()
         for root in Unit.objects.filter(parent__isnull=True):
             subtree = scorer(root, period, today)
-            existing = set(
-                ScoreSnapshot.objects.filter(period_kind=kind.value, period_start=period.start).values_list(
-                    "unit_id", flat=True
-                )
-            )
+            existing = set(_snapshots(period).values_list("unit_id", flat=True))
             for unit in subtree.units:
                 if unit.pk not in existing:
                     store_snapshot(subtree.unit_score(unit), period)

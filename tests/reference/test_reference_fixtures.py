@@ -75,6 +75,23 @@ def test_phu_tho_in_full(reference_data) -> None:
     assert len(set(names)) == len(names)
 
 
+# Province-level agencies beside the 15 departments that receive dossiers and that the national portal
+# scores; their real names are not recorded here, so the fixture names them by code.
+OTHER_PROVINCE_AGENCIES = [f"H44.{n}" for n in (19, 20, 22, 23, 41, 42, 43, 44, 45, 46)]
+
+
+@pytest.mark.parametrize("code", OTHER_PROVINCE_AGENCIES)
+def test_phu_tho_other_province_level_agencies_are_scored_as_departments(reference_data, code: str) -> None:
+    unit = Unit.objects.get(code=code)
+    assert (unit.kind, unit.parent.code, unit.path, unit.depth) == (
+        UnitKind.DEPARTMENT,
+        "H44",
+        f"H44/{code}/",
+        1,
+    )
+    assert unit.is_active and unit.name
+
+
 def test_codes_are_unique(reference_data) -> None:
     codes = list(Unit.objects.values_list("code", flat=True))
     assert len(codes) == len(set(codes))

@@ -36,6 +36,8 @@ def test_every_score_records_the_methodology_version():
 
     assert result.methodology_version == "766-2022-v1"
     assert result.to_dict()["methodology_version"] == "766-2022-v1"
+    assert result.to_dict()["methodology"] == {"code": "766-2022-v1", "revision": 2}
+    assert result.methodology_key == METHODOLOGY.key == "766-2022-v1 r2"
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,8 @@ def test_caps_and_linear_terms(code, counts, points):
 @pytest.mark.parametrize(
     ("code", "points", "status"),
     [
+        ("PUBLISH_ON_TIME", "0.00", "no_data"),  # revision 2: no decision in the period is not full marks
+        ("PUBLIC_UPDATE_ON_TIME", "0.00", "no_data"),
         ("PAYMENT_DOSSIERS", "0.00", "no_data"),
         ("PAYMENT_PROCEDURES", "0.00", "no_data"),
         ("PAYMENT_FEE_SYNCED", "0.00", "no_data"),
@@ -99,14 +103,16 @@ def test_petitions_are_scored_once_there_are_some():
 @pytest.mark.parametrize(
     ("level", "code", "status"),
     [
-        ("commune", "CITIZEN_DATA_CONNECTED_DOSSIER", "not_applicable"),
-        ("commune", "CITIZEN_DATA_CONNECTED_FORMALITY", "not_applicable"),
         ("commune", "ELECTRONIC_CERTIFIED_COPY", "not_applicable"),
-        ("department", "CITIZEN_DATA_CONNECTED_DOSSIER", "not_applicable"),
-        ("ministry", "CITIZEN_DATA_CONNECTED_FORMALITY", "not_applicable"),
+        ("department", "ELECTRONIC_CERTIFIED_COPY", "not_applicable"),
         ("ministry", "ELECTRONIC_CERTIFIED_COPY", "not_applicable"),
-        ("province", "CITIZEN_DATA_CONNECTED_DOSSIER", "no_data"),
         ("province", "ELECTRONIC_CERTIFIED_COPY", "no_data"),
+        # revision 2: the citizen-data indicators apply at every level, so 0 of 0 is no data everywhere
+        ("province", "CITIZEN_DATA_CONNECTED_DOSSIER", "no_data"),
+        ("department", "CITIZEN_DATA_CONNECTED_DOSSIER", "no_data"),
+        ("commune", "CITIZEN_DATA_CONNECTED_DOSSIER", "no_data"),
+        ("commune", "CITIZEN_DATA_CONNECTED_FORMALITY", "no_data"),
+        ("ministry", "CITIZEN_DATA_CONNECTED_FORMALITY", "no_data"),
     ],
 )
 def test_not_applicable_gives_full_points(level, code, status):
@@ -115,6 +121,110 @@ def test_not_applicable_gives_full_points(level, code, status):
     assert indicator.status == status
     expected = indicator.max_points if status == "not_applicable" else Decimal("0.00")
     assert indicator.points == expected
+
+
+TRANSPARENCY_WITHOUT_DECISIONS = {"procedures_published": 40, "procedures_content_full": 39}
+
+
+@pytest.mark.parametrize(
+    ("counts", "publish", "update", "group"),
+    [
+        # a month without publication decisions: 0 of 0 adds nothing (rule book 1: 1.95 + 6 = 7.95 of 18)
+        ({**TRANSPARENCY_WITHOUT_DECISIONS}, ("0.00", "no_data"), ("0.00", "no_data"), "7.95"),
+        # decisions but nothing to disclose: only the empty term is no data
+        (
+            {
+                **TRANSPARENCY_WITHOUT_DECISIONS,
+                "procedures_with_decision": 4,
+                "procedures_published_on_time": 3,
+            },
+            ("4.50", "scored"),
+            ("0.00", "no_data"),
+            "12.45",
+        ),
+        # every term has data: as before the correction
+        (
+            {
+                **TRANSPARENCY_WITHOUT_DECISIONS,
+                "procedures_with_decision": 4,
+                "procedures_published_on_time": 4,
+                "procedures_to_disclose": 2,
+                "procedures_disclosed_on_time": 1,
+            },
+            ("6.00", "scored"),
+            ("2.00", "scored"),
+            "15.95",
+        ),
+    ],
+)
+@pytest.mark.parametrize("level", ["province", "department", "commune"])
+def test_transparency_without_decisions_is_no_data_not_full_marks(level, counts, publish, update, group):
+    inputs = IndicatorInputs.zero(level, dossiers_received=10, dossiers_synced=10, **counts)
+    result = score(inputs, METHODOLOGY)
+
+    for code, (points, status) in (("PUBLISH_ON_TIME", publish), ("PUBLIC_UPDATE_ON_TIME", update)):
+        indicator = result.indicator(code)
+        assert (str(indicator.points), indicator.status) == (points, status), code
+        assert indicator.max_points == METHODOLOGY.indicator(code).max_points
+    assert (str(result.group("CKMB").points), result.group("CKMB").max_points) == (group, Decimal(18))
+    assert result.max_points == Decimal(100)
+
+
+@pytest.mark.parametrize(
+    ("level", "counts", "dossier", "formality"),
+    [
+        # a commune's own dossiers and its commune-level procedures, scored like a province's
+        (
+            "commune",
+            {
+                "dossiers_in_period": 8,
+                "dossiers_eid": 6,
+                "citizen_procedures": 5,
+                "citizen_procedures_eid": 2,
+            },
+            ("1.50", "scored"),
+            ("0.80", "scored"),
+        ),
+        (
+            "commune",
+            {
+                "dossiers_in_period": 3,
+                "dossiers_eid": 3,
+                "citizen_procedures": 1,
+                "citizen_procedures_eid": 1,
+            },
+            ("2.00", "scored"),
+            ("2.00", "scored"),
+        ),
+        (
+            "commune",
+            {"dossiers_in_period": 4, "citizen_procedures": 2},
+            ("0.00", "scored"),
+            ("0.00", "scored"),
+        ),
+        ("commune", {}, ("0.00", "no_data"), ("0.00", "no_data")),  # revision 1 gave 2 + 2 here
+        (
+            "department",
+            {
+                "dossiers_in_period": 16,
+                "dossiers_eid": 3,
+                "citizen_procedures": 3,
+                "citizen_procedures_eid": 1,
+            },
+            ("0.38", "scored"),  # 2 × 3/16 = 0.375, half-up
+            ("0.67", "scored"),
+        ),
+    ],
+)
+def test_citizen_data_indicators_are_scored_below_the_province(level, counts, dossier, formality):
+    result = score(IndicatorInputs.zero(level, **counts), METHODOLOGY)
+
+    for code, expected in (
+        ("CITIZEN_DATA_CONNECTED_DOSSIER", dossier),
+        ("CITIZEN_DATA_CONNECTED_FORMALITY", formality),
+    ):
+        indicator = result.indicator(code)
+        assert (str(indicator.points), indicator.status) == expected, code
 
 
 def test_province_scores_certified_copies_over_its_communes():
@@ -204,9 +314,7 @@ def test_what_if(targets, gain):
 
 
 def test_what_if_on_a_not_applicable_indicator_changes_nothing():
-    result = what_if(
-        IndicatorInputs.zero("commune"), METHODOLOGY, {"CITIZEN_DATA_CONNECTED_DOSSIER": Decimal(0)}
-    )
+    result = what_if(IndicatorInputs.zero("commune"), METHODOLOGY, {"ELECTRONIC_CERTIFIED_COPY": Decimal(0)})
 
     assert result.gain == Decimal("0.00")
 

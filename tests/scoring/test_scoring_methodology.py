@@ -55,6 +55,7 @@ def _write(directory: Path, data: dict) -> Path:
 
 def test_bundled_version_content():
     assert (V1.version, V1.decision, V1.valid_from) == ("766-2022-v1", "766/QĐ-TTg", dt.date(2022, 6, 23))
+    assert (V1.revision, V1.key) == (2, "766-2022-v1 r2")  # revision 2 corrects two misreadings of r1
     assert [(g.code, g.max_points) for g in V1.groups] == [
         ("CKMB", 18),
         ("TDGQ", 20),
@@ -158,6 +159,8 @@ def _unsorted_bands(data: dict) -> None:
         (_top("rounding", {"mode": "half_even", "places": 2, "scope": "sub_indicator"}), "only 'half_up'"),
         (_top("levels", ["province", "district"]), "unknown ['district']"),
         (_top("weights", {}), "unknown key(s) ['weights']"),
+        (_top("revision", 0), "revision: must be a positive integer"),
+        (_top("revision", "2"), "revision: must be a positive integer"),
     ],
 )
 def test_a_broken_copy_is_refused_with_a_clear_error(tmp_path, mutate, message):
@@ -169,6 +172,13 @@ def test_a_broken_copy_is_refused_with_a_clear_error(tmp_path, mutate, message):
 
     assert message in str(excinfo.value)
     assert str(tmp_path) in str(excinfo.value)
+
+
+def test_a_file_without_a_revision_is_its_first_revision(tmp_path):
+    data = _v1_data()
+    del data["revision"]
+
+    assert Methodology.from_file(_write(tmp_path, data)).revision == 1
 
 
 def test_all_problems_are_reported_at_once():

@@ -231,3 +231,83 @@ def test_todays_changes_keep_closed_periods_cached(
             procedure=procedure, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 3, 20, 9)
         )
     assert reports.scorer(tree["p1"], march, today) is not march_before
+
+
+def _indicators(body: dict) -> dict[str, dict]:
+    return {i["code"]: i for i in body["score"]["indicators"]}
+
+
+def test_score_states_the_methodology_revision_and_scores_corrected_rules(
+    calendar, tree, supervisor, django_capture_on_commit_callbacks
+):
+    """Revision 2 end to end: 0-of-0 transparency is no data (0 points) and communes score citizen data."""
+    from tests.factories import ProcedureVersionFactory
+
+    citizen = ProcedureVersionFactory(online_level="none", fee=Decimal(0), audience="citizen").procedure
+    with django_capture_on_commit_callbacks(execute=True):
+        for day, eid in ((3, True), (4, True), (5, False), (6, False)):
+            d = services.receive_dossier(
+                procedure=citizen, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 3, day, 9)
+            )
+            if eid:
+                services.set_flag(d, Flag.APPLICANT_EID_VERIFIED, actor=S, at=vn(2026, 3, day, 10))
+    body = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}").json()
+
+    assert body["score"]["methodology"] == {"code": "766-2022-v1", "revision": 2}
+    assert body["score"]["methodology_version"] == "766-2022-v1"
+    by_code = _indicators(body)
+    cases = [
+        # code, numerator, denominator, points, status
+        ("PUBLISH_ON_TIME", 0, 0, "0.00", "no_data"),
+        ("PUBLIC_UPDATE_ON_TIME", 0, 0, "0.00", "no_data"),
+        ("CITIZEN_DATA_CONNECTED_DOSSIER", 2, 4, "1.00", "scored"),
+        ("CITIZEN_DATA_CONNECTED_FORMALITY", 1, 1, "2.00", "scored"),
+    ]
+    for code, numerator, denominator, points, status in cases:
+        i = by_code[code]
+        assert (i["numerator"], i["denominator"], i["points"], i["status"]) == (
+            numerator,
+            denominator,
+            points,
+            status,
+        ), code
+    transparency = next(g for g in body["score"]["groups"] if g["code"] == "CKMB")
+    assert transparency["max_points"] == "18.00"
+    assert Decimal(transparency["points"]) == sum(
+        Decimal(by_code[c]["points"])
+        for c in ("PUBLISH_ON_TIME", "PUBLIC_UPDATE_ON_TIME", "PUBLIC_CONTENT_FULL", "DOSSIER_SYNC")
+    )
+    sibling = _indicators(supervisor.get(f"/api/v1/units/P1.101/score/?period={MARCH}").json())
+    assert sibling["CITIZEN_DATA_CONNECTED_DOSSIER"]["status"] == "no_data"  # no dossiers: 0, not 2
+    assert sibling["CITIZEN_DATA_CONNECTED_DOSSIER"]["points"] == "0.00"
+
+
+def test_a_snapshot_of_an_earlier_revision_is_not_served(activity, tree, supervisor):
+    """A closed month stored under revision 1 is stale: the corrected revision recomputes it."""
+    from apps.statistics.models import ScoreSnapshot
+
+    ScoreSnapshot.objects.create(
+        unit=tree["c1"],
+        period_kind="month",
+        period_start=dt.date(2026, 3, 1),
+        methodology_version="766-2022-v1",
+        total=Decimal("99.99"),
+        groups={},
+        indicators=[],
+        inputs={},
+    )
+    march = next(
+        p
+        for p in supervisor.get("/api/v1/units/P1.100/trend/?kind=month&count=10").json()
+        if p["period"]["key"] == MARCH
+    )
+    score = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}").json()["score"]
+
+    assert march["total"] == score["total"] != "99.99"
+    stored = ScoreSnapshot.objects.get(
+        unit=tree["c1"],
+        period_kind="month",
+        period_start=dt.date(2026, 3, 1),
+        methodology_version="766-2022-v1 r2",
+    )
+    assert str(stored.total) == score["total"]

@@ -33,10 +33,18 @@ class IndicatorOut(serializers.Serializer):
     status = serializers.CharField(help_text="scored, no_data, not_applicable or full_when_empty")
 
 
+class MethodologyOut(serializers.Serializer):
+    code = serializers.CharField(help_text="The methodology version, e.g. 766-2022-v1.")
+    revision = serializers.IntegerField(
+        help_text="Which reading of that version: a later revision corrects it and supersedes it for every period."
+    )
+
+
 class ScoreOut(serializers.Serializer):
     total = serializers.DecimalField(max_digits=6, decimal_places=2)
     max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
     methodology_version = serializers.CharField()
+    methodology = MethodologyOut(help_text="The methodology and revision that produced this score.")
     level = serializers.CharField()
     band = serializers.CharField()
     groups = GroupOut(many=True)
