@@ -182,6 +182,7 @@ def rankings(
         "period": period,
         "by": by,
         "methodology_version": now_scores[0].score.methodology_version if now_scores else None,
+        "methodology": now_scores[0].score.methodology if now_scores else None,
         "rows": rows,
         "summary": {
             "units": len(rows),

@@ -88,6 +88,7 @@ def test_rankings_of_a_province(activity, supervisor):
     assert sum(body["summary"]["bands"].values()) == 3
     by_progress = supervisor.get(f"/api/v1/units/P1/rankings/?period={MARCH}&by=TDGQ").json()
     assert by_progress["rows"][0]["value"] == "20.00"
+    assert body["methodology"] == {"code": "766-2022-v1", "revision": 2}
 
 
 def test_scope_and_bad_input(activity, users, client_for, supervisor):
@@ -116,6 +117,7 @@ def test_what_if_and_room(activity, supervisor):
     assert Decimal(body["projection"]["gain"]) == Decimal("20.00") - Decimal(change["current_points"])
     missing = [Decimal(r["missing"]) for r in body["room"]]
     assert missing == sorted(missing, reverse=True)
+    assert body["methodology"] == {"code": "766-2022-v1", "revision": 2}  # what-if says which rules it used
 
 
 def test_trend_snapshots_closed_periods(activity, supervisor):

@@ -110,6 +110,7 @@ class RankingsOut(serializers.Serializer):
     period = PeriodOut()
     by = serializers.CharField()
     methodology_version = serializers.CharField(allow_null=True)
+    methodology = MethodologyOut(allow_null=True, help_text="The methodology and revision that ranked them.")
     rows = RankingRowOut(many=True)
     summary = RankingSummaryOut()
 
@@ -150,6 +151,7 @@ class WhatIfOut(serializers.Serializer):
     unit = serializers.CharField(source="unit.code", help_text="Unit code.")
     period = PeriodOut()
     total = serializers.DecimalField(source="score.total", max_digits=6, decimal_places=2)
+    methodology = MethodologyOut(source="score.methodology", help_text="The methodology and revision used.")
     projection = ProjectionOut(allow_null=True)
     room = ShortfallOut(many=True, help_text="Points missing per indicator, largest first.")
     room_by_group = ShortfallOut(many=True)
