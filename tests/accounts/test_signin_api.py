@@ -96,6 +96,7 @@ def test_admin_login_is_throttled_with_a_429_page(staff, client, frozen_clock):
     refused = admin_sign_in(client, PASSWORD)
     assert refused.status_code == 429 and refused["Retry-After"] == "900"
     assert b"Too many failed sign-in attempts" in refused.content and b"15 minutes" in refused.content
+    assert "Vui lòng thử lại sau 15 phút".encode() in refused.content  # Vietnamese first
     assert "_auth_user_id" not in client.session
     frozen_clock.shift(900)
     assert admin_sign_in(client, PASSWORD).status_code == 302
