@@ -93,7 +93,8 @@ def _sweep_on_start(**_kwargs) -> None:
     a killed predecessor left half done is dirty again (its transaction rolled back) and is redone now."""
     from apps.dossiers.tasks import dispatch_pending_events as dossier_events
     from apps.petitions.tasks import dispatch_pending_events as petition_events
+    from apps.queues.tasks import dispatch_pending_events as ticket_events
     from apps.statistics.tasks import drain_dirty_leaves
 
-    for task in (drain_dirty_leaves, dossier_events, petition_events):
+    for task in (drain_dirty_leaves, dossier_events, petition_events, ticket_events):
         task.delay()

@@ -55,11 +55,16 @@ INSTALLED_APPS = [
     "apps.scoring",
     "apps.statistics",
     "apps.integrations",
+    "apps.queues",
+    "apps.console",  # the web console: server-rendered pages over the same services as the API
 ]
 
 MIDDLEWARE = [
     # Outermost: every response carries X-Request-ID and every 5xx is logged with it.
     "apps.core.middleware.RequestIdMiddleware",
+    # Vietnamese unless `?lang=en` or `Accept-Language: en` asks otherwise, for every answer below it
+    # (413s and NUL refusals included); sets Content-Language and Vary: Accept-Language (apps/core/i18n.py).
+    "apps.core.i18n.LanguageMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # NUL characters in the path, query string or Idempotency-Key answer 400 (apps/core/middleware.py).
@@ -76,7 +81,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the admin and API-docs assets under gunicorn (after `collectstatic`); runserver does it in DEBUG.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "casetracker.urls"
 WSGI_APPLICATION = "casetracker.wsgi.application"
@@ -119,7 +124,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# Vietnamese first, English second: every text a person reads comes from the catalogue in locale/
+# (English source strings, Vietnamese in locale/vi/LC_MESSAGES/django.po with its compiled .mo committed
+# beside it, so no gettext tools are needed to install or test). Codes never change with the language.
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.read("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
@@ -148,7 +158,8 @@ REST_FRAMEWORK = {
     # Client addresses come from the socket unless proxies are declared: a forged X-Forwarded-For must
     # not mint fresh addresses for the sign-in throttle (apps/accounts/throttling.py).
     "NUM_PROXIES": env.read_int("TRUSTED_PROXY_COUNT"),
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing query parameters a list does not know (400 unknown_parameter).
+    "DEFAULT_FILTER_BACKENDS": ["apps.core.api.params.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.BoundedPageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.errors.exception_handler",
@@ -201,6 +212,10 @@ elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
 else:
     raise ImproperlyConfigured("CACHE_URL must be empty, locmem:// or a redis:// URL.")
 
+# The citizens' status lookup (GET /api/v1/public/lookup/, no login): lookups per client address,
+# counted in the default cache (shared when CACHE_URL is Redis). See apps/dossiers/api/public.py.
+PUBLIC_LOOKUP_RATE = "10/min"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "casetracker API",
     "DESCRIPTION": (
@@ -215,8 +230,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DossierStatusEnum": "apps.dossiers.status.Status",
         "ChannelEnum": "apps.dossiers.models.Channel",
+        "ApplicantKindEnum": "apps.dossiers.applicant.ApplicantKind",
         "WebhookDeliveryStatusEnum": "apps.integrations.models.DeliveryStatus",
         "WebhookEventEnum": "apps.integrations.models.WebhookEvent",
+        "OfferedOnlineLevelEnum": "apps.catalogue.models.OFFERED_LEVELS",
+        "ProcedureLevelEnum": "apps.catalogue.models.Level",
+        "TicketStatusEnum": "apps.queues.status.TicketStatus",
+        "TicketEventOutcomeEnum": "apps.queues.api.serializers.EVENT_OUTCOMES",
+        "ItemOutcomeEnum": "apps.queues.api.serializers.ITEM_OUTCOMES",
     },
 }
 
@@ -256,6 +277,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 5.0,
         "options": _SWEEP,
     },
+    "queues-dispatch-pending": {"task": "queues.dispatch_pending_events", "schedule": 5.0, "options": _SWEEP},
     # Unfinished dossiers are judged on a new day after midnight.
     "statistics-refresh-current": {
         "task": "statistics.refresh_current_periods",

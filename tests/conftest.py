@@ -31,10 +31,22 @@ def _postgres_available() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
+#: The browser the web console's tests drive (Debian's package; Playwright's own download is not used).
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``stack`` need PostgreSQL + Redis + a worker, ``postgres`` only PostgreSQL; without
-    them they are deselected."""
-    unavailable = {"stack": not _stack_available(), "postgres": not _postgres_available()}
+    """Tests marked ``stack`` need PostgreSQL + Redis + a worker, ``postgres`` only PostgreSQL, ``browser``
+    Chromium at :data:`CHROMIUM`; without them they are deselected (browser ones said so at the end)."""
+    unavailable = {
+        "stack": not _stack_available(),
+        "postgres": not _postgres_available(),
+        "browser": not _chromium_available(),
+    }
     dropped = [
         item for item in items if any(item.get_closest_marker(m) for m, off in unavailable.items() if off)
     ]
@@ -42,6 +54,19 @@ def pytest_collection_modifyitems(config, items):
         gone = set(dropped)
         items[:] = [item for item in items if item not in gone]
         config.hook.pytest_deselected(items=dropped)
+        config._browser_tests_deselected = sum(1 for item in dropped if item.get_closest_marker("browser"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Never drop the browser tests silently: say how many were left out and why."""
+    dropped = getattr(config, "_browser_tests_deselected", 0)
+    if dropped:
+        terminalreporter.write_line(
+            f"browser tests deselected: Chromium not found at {CHROMIUM} ({dropped} tests; "
+            "`apt-get install chromium` to run them)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,15 @@ from decimal import Decimal
 import factory
 
 from apps.accounts.models import Role, User
-from apps.catalogue.models import Field, Procedure, ProcedureVersion, TimeUnit
+from apps.catalogue.models import (
+    Field,
+    OnlineOffering,
+    Procedure,
+    ProcedureVersion,
+    PublicationDecision,
+    PublishedProcedure,
+    TimeUnit,
+)
 from apps.organisation.models import Unit, UnitKind
 from apps.organisation.services import save_unit
 
@@ -56,6 +64,39 @@ class ProcedureVersionFactory(factory.django.DjangoModelFactory):
     time_limit = Decimal(3)
     time_unit = TimeUnit.WORKING_DAYS
     fee = Decimal(50000)
+
+
+class OnlineOfferingFactory(factory.django.DjangoModelFactory):
+    """A unit offering a procedure online (the catalogue version must allow it)."""
+
+    class Meta:
+        model = OnlineOffering
+
+    unit = factory.SubFactory(UnitFactory)
+    procedure = factory.SubFactory(ProcedureFactory)
+    level = "partial"
+    valid_from = dt.date(2024, 1, 1)
+    valid_to = None
+
+
+class PublicationDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PublicationDecision
+
+    authority = factory.SubFactory(UnitFactory)
+    number = factory.Sequence(lambda n: f"{n}/QĐ-UBND")
+    decided_on = dt.date(2026, 3, 2)
+    effective_on = dt.date(2026, 3, 16)
+
+
+class PublishedProcedureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PublishedProcedure
+
+    decision = factory.SubFactory(PublicationDecisionFactory)
+    procedure = factory.SubFactory(ProcedureFactory)
+    disclosed_on = None
+    published_parts = factory.LazyFunction(list)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -23,7 +23,15 @@ PRODUCTION = {
 
 def _environment(**overrides: str) -> dict[str, str]:
     """This process's environment without the variables the suite sets, plus ``overrides``."""
-    ours = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set by tests/browser/conftest.py for Playwright, never in deployment.
+    ours = {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("SECURE_")}
     return {**env, "DJANGO_SETTINGS_MODULE": "casetracker.settings", **overrides}
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CLERK = "clerk", "Clerk (records and moves dossiers received by the unit)"
-    OFFICER = "officer", "Officer (handles dossiers assigned to the unit)"
-    SUPERVISOR = "supervisor", "Supervisor (reads the unit's whole subtree)"
-    ADMINISTRATOR = "administrator", "Administrator (everything within the unit's subtree)"
+    CLERK = "clerk", _("Clerk (records and moves dossiers received by the unit)")
+    OFFICER = "officer", _("Officer (handles dossiers assigned to the unit)")
+    SUPERVISOR = "supervisor", _("Supervisor (reads the unit's whole subtree)")
+    ADMINISTRATOR = "administrator", _("Administrator (everything within the unit's subtree)")
 
 
 class User(AbstractUser):

@@ -23,6 +23,8 @@ already checked against that subtree.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from apps.accounts.models import User
 from apps.accounts.scope import can_write, sees_everything
 from apps.core.errors import ErrorCode, ScopeError
@@ -55,7 +57,10 @@ def check_route(user: User, *, receiving_unit: Unit, target: Unit, field: str = 
     if not may_route(user, receiving_unit=receiving_unit, target=target):
         raise ScopeError(
             ErrorCode.UNIT_OUT_OF_SCOPE,
-            f"A dossier received at {receiving_unit.code} may be handled only inside its own province "
-            f"or ministry, and only by a unit you may route to; {target.code} is not one.",
+            gettext(
+                "A dossier received at %(receiving)s may be handled only inside its own province "
+                "or ministry, and only by a unit you may route to; %(target)s is not one."
+            )
+            % {"receiving": receiving_unit.code, "target": target.code},
             field=field,
         )

@@ -33,3 +33,9 @@ def in_scope(user: User, unit: Unit) -> bool:
 def can_write(user: User) -> bool:
     """Supervisors only read; every other role writes within its scope."""
     return sees_everything(user) or (user.unit_id is not None and user.role != Role.SUPERVISOR)
+
+
+def may_administer(user: User, unit: Unit) -> bool:
+    """Facts the index reads about a unit (its flags, its online offerings; for a province or ministry,
+    its publication decisions) are recorded by administrators of a subtree holding it, or superusers."""
+    return sees_everything(user) or (user.role == Role.ADMINISTRATOR and in_scope(user, unit))

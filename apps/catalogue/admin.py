@@ -8,9 +8,20 @@ from itertools import pairwise
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils import timezone
 
-from apps.catalogue.models import CONTENT_PARTS, Field, Procedure, ProcedureVersion
+from apps.catalogue.models import (
+    CONTENT_PARTS,
+    Field,
+    OnlineOffering,
+    Procedure,
+    ProcedureComponent,
+    ProcedureVersion,
+    PublicationDecision,
+    PublishedProcedure,
+)
+from apps.catalogue.registers import decision_problems, offering_problems
 
 _OPEN_END = dt.date.max
 
@@ -20,13 +31,6 @@ def _overlap(a_from: dt.date, a_to: dt.date | None, b_from: dt.date, b_to: dt.da
 
 
 class ProcedureVersionForm(forms.ModelForm):
-    published_parts = forms.MultipleChoiceField(
-        choices=[(part, part.replace("_", " ")) for part in CONTENT_PARTS],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="The content parts published for this version (all 7 = complete).",
-    )
-
     class Meta:
         model = ProcedureVersion
         fields = (
@@ -43,15 +47,7 @@ class ProcedureVersionForm(forms.ModelForm):
             "online_level",
             "paper_result_required",
             "audience",
-            "decision_date",
-            "effective_date",
-            "disclosure_date",
-            "published_parts",
         )
-
-    def clean_published_parts(self) -> list[str]:
-        chosen = set(self.cleaned_data.get("published_parts") or [])
-        return [part for part in CONTENT_PARTS if part in chosen]  # canonical order
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -117,10 +113,6 @@ class ProcedureVersionInline(admin.StackedInline):
                 )
             },
         ),
-        (
-            "Publication",
-            {"fields": (("decision_date", "effective_date", "disclosure_date"), "published_parts")},
-        ),
     )
 
 
@@ -156,9 +148,18 @@ class ProcedureAdmin(admin.ModelAdmin):
         return len(obj.versions.all())
 
 
+class ProcedureComponentInline(admin.TabularInline):
+    """The documents a dossier of this version contains, in the official order."""
+
+    model = ProcedureComponent
+    extra = 0
+    ordering = ("position",)
+
+
 @admin.register(ProcedureVersion)
 class ProcedureVersionAdmin(admin.ModelAdmin):
     form = StandaloneProcedureVersionForm
+    inlines = (ProcedureComponentInline,)
     list_display = (
         "procedure",
         "short_name",
@@ -171,7 +172,6 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
         "online_level",
         "valid_from",
         "valid_to",
-        "content_complete_flag",
     )
     list_filter = ("level", "time_unit", "online_level", "field", "audience", "paper_result_required")
     list_select_related = ("procedure", "field")
@@ -189,6 +189,99 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
     def short_name(self, obj: ProcedureVersion) -> str:
         return obj.name if len(obj.name) <= 80 else obj.name[:79] + "…"
 
-    @admin.display(description="all 7 parts", boolean=True)
-    def content_complete_flag(self, obj: ProcedureVersion) -> bool:
-        return obj.content_complete
+
+class PublishedProcedureForm(forms.ModelForm):
+    published_parts = forms.MultipleChoiceField(
+        choices=[(part, part.replace("_", " ")) for part in CONTENT_PARTS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The content parts published for this procedure (all 7 = complete).",
+    )
+
+    class Meta:
+        model = PublishedProcedure
+        fields = ("procedure", "disclosed_on", "published_parts")
+
+    def clean_published_parts(self) -> list[str]:
+        chosen = set(self.cleaned_data.get("published_parts") or [])
+        return [part for part in CONTENT_PARTS if part in chosen]  # canonical order
+
+
+class PublishedProcedureInline(admin.TabularInline):
+    model = PublishedProcedure
+    form = PublishedProcedureForm
+    extra = 0
+    autocomplete_fields = ("procedure",)
+
+
+class PublicationDecisionForm(forms.ModelForm):
+    class Meta:
+        model = PublicationDecision
+        fields = ("authority", "number", "decided_on", "effective_on")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field, (code, message) in decision_problems(
+            authority=cleaned.get("authority"),
+            decided_on=cleaned.get("decided_on"),
+            today=timezone.localdate(),
+        ).items():
+            self.add_error(field, ValidationError(message, code=code))
+        return cleaned
+
+
+@admin.register(PublicationDecision)
+class PublicationDecisionAdmin(admin.ModelAdmin):
+    """The register the transparency group is computed from, per issuing province or ministry."""
+
+    form = PublicationDecisionForm
+    list_display = ("number", "authority", "decided_on", "effective_on", "procedure_count")
+    list_filter = ("authority",)
+    list_select_related = ("authority",)
+    search_fields = ("number", "items__procedure__code")
+    date_hierarchy = "decided_on"
+    autocomplete_fields = ("authority",)
+    inlines = (PublishedProcedureInline,)
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(procedure_total=Count("items"))
+
+    @admin.display(description="procedures", ordering="procedure_total")
+    def procedure_count(self, obj: PublicationDecision) -> int:
+        return obj.procedure_total
+
+
+class OnlineOfferingForm(forms.ModelForm):
+    class Meta:
+        model = OnlineOffering
+        fields = ("unit", "procedure", "level", "valid_from", "valid_to")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        for field, (code, message) in offering_problems(
+            unit=cleaned["unit"],
+            procedure=cleaned["procedure"],
+            level=cleaned["level"],
+            valid_from=cleaned["valid_from"],
+            valid_to=cleaned.get("valid_to"),
+            exclude_pk=self.instance.pk,
+        ).items():
+            self.add_error(field, ValidationError(message, code=code))
+        return cleaned
+
+
+@admin.register(OnlineOffering)
+class OnlineOfferingAdmin(admin.ModelAdmin):
+    """Which unit offers which procedure online, from when (the online-services group's register)."""
+
+    form = OnlineOfferingForm
+    list_display = ("unit", "procedure", "level", "valid_from", "valid_to")
+    list_filter = ("level",)
+    list_select_related = ("unit", "procedure")
+    search_fields = ("unit__code", "unit__name", "procedure__code")
+    date_hierarchy = "valid_from"
+    autocomplete_fields = ("unit", "procedure")
+    show_full_result_count = False

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Field(models.Model):
@@ -26,29 +27,29 @@ class Field(models.Model):
 
 
 class Level(models.TextChoices):
-    PROVINCE = "province", "Province"
-    COMMUNE = "commune", "Commune"
-    MINISTRY = "ministry", "Ministry"
+    PROVINCE = "province", _("Province")
+    COMMUNE = "commune", _("Commune")
+    MINISTRY = "ministry", _("Ministry")
 
 
 class TimeUnit(models.TextChoices):
-    WORKING_DAYS = "working_days", "Working days"
-    WORKING_HOURS = "working_hours", "Working hours"
-    CALENDAR_DAYS = "calendar_days", "Calendar days"
-    SAME_DAY = "same_day", "Same day"
-    HALF_DAY = "half_day", "Half a working day"
+    WORKING_DAYS = "working_days", _("Working days")
+    WORKING_HOURS = "working_hours", _("Working hours")
+    CALENDAR_DAYS = "calendar_days", _("Calendar days")
+    SAME_DAY = "same_day", _("Same day")
+    HALF_DAY = "half_day", _("Half a working day")
 
 
 class OnlineLevel(models.TextChoices):
-    NONE = "none", "Not online"
-    PARTIAL = "partial", "Partial online service"
-    FULL = "full", "Full-process online service"
+    NONE = "none", _("Not online")
+    PARTIAL = "partial", _("Partial online service")
+    FULL = "full", _("Full-process online service")
 
 
 class Audience(models.TextChoices):
-    CITIZEN = "citizen", "Citizens"
-    BUSINESS = "business", "Businesses"
-    BOTH = "both", "Citizens and businesses"
+    CITIZEN = "citizen", _("Citizens")
+    BUSINESS = "business", _("Businesses")
+    BOTH = "both", _("Citizens and businesses")
 
 
 CONTENT_PARTS = ("name", "sequence", "method", "components", "time_limit", "subjects", "agency")
@@ -92,19 +93,15 @@ class ProcedureVersion(models.Model):
         max_digits=7, decimal_places=2, null=True, blank=True, help_text="Shorter limit for online dossiers."
     )
     fee = models.DecimalField(max_digits=14, decimal_places=0, default=0, help_text="VND; 0 = free.")
-    online_level = models.CharField(max_length=8, choices=OnlineLevel.choices, default=OnlineLevel.NONE)
+    online_level = models.CharField(
+        max_length=8,
+        choices=OnlineLevel.choices,
+        default=OnlineLevel.NONE,
+        help_text="The highest level at which units may offer it online; what each unit offers is its "
+        "OnlineOffering.",
+    )
     paper_result_required = models.BooleanField(default=False)
     audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.CITIZEN)
-
-    # Publication facts (transparency group of the index).
-    decision_date = models.DateField(null=True, blank=True, help_text="Date of the publication decision.")
-    effective_date = models.DateField(null=True, blank=True, help_text="Legal basis takes effect.")
-    disclosure_date = models.DateField(null=True, blank=True, help_text="Disclosed on the national database.")
-    published_parts = models.JSONField(
-        default=list,
-        blank=True,
-        help_text=f"Which of the 7 content parts are published: {', '.join(CONTENT_PARTS)}.",
-    )
 
     objects = ProcedureVersionQuerySet.as_manager()
 
@@ -124,9 +121,149 @@ class ProcedureVersion(models.Model):
         return f"{self.procedure.code} from {self.valid_from}"
 
     @property
-    def content_complete(self) -> bool:
-        return set(CONTENT_PARTS) <= set(self.published_parts or [])
+    def may_be_offered_online(self) -> bool:
+        return self.online_level != OnlineLevel.NONE
+
+
+class ComponentForm(models.TextChoices):
+    ORIGINAL = "original", _("Original")
+    COPY = "copy", _("Copy")
+    CERTIFIED_COPY = "certified_copy", _("Certified copy")
+    ELECTRONIC = "electronic", _("Electronic document")
+
+
+class ProcedureComponent(models.Model):
+    """One document a dossier of this procedure version must (or may) contain (thành phần hồ sơ).
+
+    Components belong to a version: when the legal text changes the list, a dossier keeps the list of the
+    version it was received under, like its time limit.
+    """
+
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="components")
+    position = models.PositiveSmallIntegerField(help_text="Order in the official list, from 1.")
+    name = models.CharField(max_length=500)
+    form = models.CharField(max_length=16, choices=ComponentForm.choices, default=ComponentForm.ORIGINAL)
+    quantity = models.PositiveSmallIntegerField(default=1)
+    mandatory = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["version_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "position"], name="procedure_component_unique_position"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="procedure_component_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+
+ONLINE_LEVEL_RANK = {OnlineLevel.NONE: 0, OnlineLevel.PARTIAL: 1, OnlineLevel.FULL: 2}
+# The levels at which a unit offers a procedure online (an offering is never "none").
+OFFERED_LEVELS = [choice for choice in OnlineLevel.choices if choice[0] != OnlineLevel.NONE]
+
+
+class OnlineOfferingQuerySet(models.QuerySet["OnlineOffering"]):
+    def in_force_on(self, day: dt.date) -> OnlineOfferingQuerySet:
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+
+
+class OnlineOffering(models.Model):
+    """One online service: a unit offering a procedure online, at a level, from a day (to a day).
+
+    The index divides by these (unit × procedure), not by procedures: a procedure that 120 communes
+    offer online is 120 online services. A change of level is a new row from the day it applies, so a
+    past period is scored with what was offered then.
+    """
+
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.PROTECT, related_name="online_offerings")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="online_offerings")
+    level = models.CharField(max_length=8, choices=OFFERED_LEVELS)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Last day offered; empty = still offered.")
+
+    objects = OnlineOfferingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__code", "procedure__code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "procedure", "valid_from"], name="online_offering_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="online_offering_valid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=[OnlineLevel.PARTIAL, OnlineLevel.FULL]), name="online_offering_level"
+            ),
+        ]
+        # Scoring reads the offerings in force on a day for every unit of a province; the unique
+        # constraint's index (unit, procedure, valid_from) serves that and the overlap check.
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} × {self.procedure_id} ({self.level}) from {self.valid_from}"
+
+
+class PublicationDecision(models.Model):
+    """A decision publishing procedures (quyết định công bố TTHC) by a province's chairman or a minister.
+
+    The transparency group scores how early each decision came before its legal basis took effect and
+    how soon its procedures were disclosed on the national database, per issuing authority, so these
+    facts differ between provinces even for the same national procedure.
+    """
+
+    authority = models.ForeignKey(
+        "organisation.Unit",
+        on_delete=models.PROTECT,
+        related_name="publication_decisions",
+        help_text="The province or ministry that issued the decision (a top-level unit).",
+    )
+    number = models.CharField(max_length=64, help_text="The decision's number, e.g. 1234/QĐ-UBND.")
+    decided_on = models.DateField()
+    effective_on = models.DateField(
+        help_text="The day the legal basis of the published procedures takes effect."
+    )
+    procedures = models.ManyToManyField(Procedure, through="PublishedProcedure", related_name="+")
+
+    class Meta:
+        ordering = ["authority__code", "-decided_on", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "number"], name="publication_decision_unique_number")
+        ]
+        indexes = [
+            # Facts for a period: one authority's decisions by date.
+            models.Index(fields=["authority", "decided_on"], name="publication_authority_day_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.decided_on})"
+
+
+class PublishedProcedure(models.Model):
+    """One procedure a decision publishes, with its disclosure on the national database."""
+
+    decision = models.ForeignKey(PublicationDecision, on_delete=models.CASCADE, related_name="items")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="publications")
+    disclosed_on = models.DateField(
+        null=True, blank=True, help_text="Disclosed on the national database; empty = not yet."
+    )
+    published_parts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=f"Which of the 7 content parts are published: {', '.join(CONTENT_PARTS)}.",
+    )
+
+    class Meta:
+        ordering = ["decision_id", "procedure__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "procedure"], name="published_procedure_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} in {self.decision_id}"
 
     @property
-    def is_online_service(self) -> bool:
-        return self.online_level != OnlineLevel.NONE
+    def content_complete(self) -> bool:
+        return set(CONTENT_PARTS) <= set(self.published_parts or [])

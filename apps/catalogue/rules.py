@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from apps.catalogue.models import Procedure, ProcedureVersion
 from apps.core.errors import DomainError, ErrorCode
 
@@ -15,7 +17,8 @@ def version_for(procedure: Procedure, day: dt.date) -> ProcedureVersion:
     if version is None:
         raise DomainError(
             ErrorCode.NO_PROCEDURE_VERSION,
-            f"Procedure {procedure.code} has no version in force on {day.isoformat()}.",
+            gettext("Procedure %(code)s has no version in force on %(day)s.")
+            % {"code": procedure.code, "day": day.isoformat()},
             field="procedure",
         )
     return version

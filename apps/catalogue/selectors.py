@@ -24,3 +24,25 @@ def attach_current(procedures: list[Procedure]) -> list[Procedure]:
         on_day = getattr(procedure, "versions_on_day", [])
         procedure.current_version = on_day[0] if on_day else None
     return procedures
+
+
+def search_procedures(text: str, day: dt.date, *, limit: int = 20) -> list[Procedure]:
+    """Procedures in force on ``day`` whose code starts with ``text`` or whose name holds every word of
+    it, compared without diacritics or case (``khai sinh`` finds "Đăng ký khai sinh"), by code.
+
+    The counter types names as people say them, often without accents. Names are folded here, over the
+    procedures in force (a catalogue of a few thousand): a stored folded column would serve a larger one.
+    """
+    from apps.dossiers.applicant import fold  # one folding rule for names everywhere
+
+    wanted, words = text.strip(), fold(text).split()
+    if not wanted:
+        return []
+    found = []
+    for procedure in attach_current(list(procedures_with_version_on(day).order_by("code"))):
+        name = fold(procedure.current_version.name) if procedure.current_version else ""
+        if procedure.code.startswith(wanted) or all(word in name for word in words):
+            found.append(procedure)
+            if len(found) == limit:
+                break
+    return found

@@ -52,6 +52,17 @@ class ErrorCode(StrEnum):
     INVALID_CURSOR = "invalid_cursor"
     DATE_OUT_OF_RANGE = "date_out_of_range"
     PERIOD_NOT_SCORED = "period_not_scored"
+    # counter queues (issue 9, apps/queues)
+    UNKNOWN_TICKET = "unknown_ticket"
+    DUPLICATE_TICKET = "duplicate_ticket"
+    UNKNOWN_COUNTER = "unknown_counter"
+    UNKNOWN_STAFF = "unknown_staff"
+    # the counter (issue 9)
+    UNKNOWN_PARAMETER = "unknown_parameter"
+    USE_CORRECT_RECEIPT = "use_correct_receipt"
+    NOT_RECEIVED = "not_received"
+    MISSING_MANDATORY_DOCUMENTS = "missing_mandatory_documents"
+    FLAG_FROM_DOCUMENTS = "flag_from_documents"
 
 
 class DomainError(Exception):

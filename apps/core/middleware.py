@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 
 from apps.core import requestlog
 from apps.core.api.errors import error_body, service_unavailable
@@ -35,7 +36,8 @@ class BodySizeLimitMiddleware:
         if too_big:
             body = error_body(
                 ErrorCode.PAYLOAD_TOO_LARGE,
-                f"The request body is {length} bytes; the limit is {limit} bytes.",
+                _("The request body is %(length)s bytes; the limit is %(limit)s bytes.")
+                % {"length": length, "limit": limit},
             )
             return JsonResponse(body, status=413)
         return self.get_response(request)
@@ -55,7 +57,10 @@ class NulCharacterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         field = _nul_field(request)
         if field is not None:
-            code, message = ErrorCode.NUL_CHARACTER, "The request may not contain the NUL character (%00)."
+            code, message = (
+                ErrorCode.NUL_CHARACTER,
+                _("The request may not contain the NUL character (%00)."),
+            )
             body = error_body(code, message, [{"field": field, "code": code.value, "message": message}])
             return JsonResponse(body, status=400)
         return self.get_response(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.errors import DomainError, ErrorCode
 
@@ -28,17 +29,20 @@ def resolve_time(
     if at is None:
         at = now
     if timezone.is_naive(at):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "The time must include a UTC offset.", field=field)
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, gettext("The time must include a UTC offset."), field=field
+        )
     if at > now + FUTURE_TOLERANCE:
         raise DomainError(
             ErrorCode.RECEIVED_IN_FUTURE if field == "received_at" else ErrorCode.VALIDATION_ERROR,
-            f"{at.isoformat()} is in the future.",
+            gettext("%(at)s is in the future.") % {"at": at.isoformat()},
             field=field,
         )
     if not_before is not None and at < not_before:
         raise DomainError(
             ErrorCode.EVENT_BEFORE_PREVIOUS,
-            f"{at.isoformat()} is before the {subject}'s previous change at {not_before.isoformat()}.",
+            gettext("%(at)s is before the %(subject)s's previous change at %(previous)s.")
+            % {"at": at.isoformat(), "subject": gettext(subject), "previous": not_before.isoformat()},
             field=field,
         )
     return at

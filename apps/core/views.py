@@ -3,6 +3,7 @@
 import sys
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 
 from apps.core.api.errors import error_body, server_error_body, service_unavailable
 from apps.core.errors import ErrorCode
@@ -10,7 +11,7 @@ from apps.core.requestlog import DATABASE_UNAVAILABLE, remember_exception
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such resource."), status=404)
+    return JsonResponse(error_body(ErrorCode.NOT_FOUND, gettext("No such resource.")), status=404)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
@@ -27,10 +28,10 @@ def server_error(request: HttpRequest) -> JsonResponse:
         response._has_been_logged = True  # an outage, not a bug: RequestIdMiddleware's line, no traceback
         return response
     body = server_error_body(
-        ErrorCode.SERVER_ERROR, "Internal error; it has been logged with this request_id."
+        ErrorCode.SERVER_ERROR, gettext("Internal error; it has been logged with this request_id.")
     )
     return JsonResponse(body, status=500)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body(ErrorCode.VALIDATION_ERROR, "Bad request."), status=400)
+    return JsonResponse(error_body(ErrorCode.VALIDATION_ERROR, gettext("Bad request.")), status=400)

@@ -29,10 +29,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.accounts.tokens import issue_token
-from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion
+from apps.catalogue.models import Level, OnlineLevel, OnlineOffering, Procedure, ProcedureVersion
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers import events
+from apps.dossiers.applicant import ApplicantKind, fold
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, Rating, SupplementRequest
 from apps.dossiers.services.receipt import compute_legal_due, new_dossier_code
@@ -87,6 +88,10 @@ GIVEN_NAMES = (
     "Tuấn", "Việt", "Yến",
 )  # fmt: skip
 COMPANY_WORDS = ("Phát Đạt", "Hùng Vương", "Đất Tổ", "Sông Lô", "Việt Trì", "Thành Công", "An Phú")
+STREETS = ("Hùng Vương", "Trần Phú", "Lê Lợi", "Nguyễn Tất Thành", "Hai Bà Trưng", "Quang Trung")
+# Birth-registration province codes of demo applicants: mostly the province itself (Phú Thọ, 025), some
+# neighbours and the two big cities.
+DEMO_BIRTH_PROVINCES = ("025", "025", "025", "025", "026", "015", "019", "001", "079")
 SUPPLEMENT_REASONS = (
     "Thiếu bản sao giấy tờ tùy thân",
     "Tờ khai chưa đủ chữ ký",
@@ -274,6 +279,9 @@ class DemoGenerator:
 
     def __init__(self, *, province_code: str, seed: int, now: dt.datetime, days: int) -> None:
         self.rng = random.Random(seed)
+        # Applicants' contact details come from their own stream, so adding them left every other draw
+        # (and the statistics the demo shows) as it was.
+        self.people = random.Random(seed * 7919 + 1)
         self.now = now
         self.days = days
         self.today = now.astimezone(BUSINESS_TZ).date()
@@ -286,6 +294,7 @@ class DemoGenerator:
         province = Unit.objects.filter(code=province_code, parent__isnull=True).first()
         if province is None:
             raise DomainError(ErrorCode.UNKNOWN_UNIT, f"Province {province_code} is not loaded.")
+        self.province_name = province.name
         units = list(Unit.objects.filter(parent=province, is_active=True).order_by("code"))
         rng = self.rng
         departments = [u for u in units if u.kind == UnitKind.DEPARTMENT]
@@ -306,6 +315,13 @@ class DemoGenerator:
         self.centre = UnitProfile.draw(centres[0], rng, 1.0) if centres else None
         self._commune_weights = [p.weight for p in self.communes]
         self._load_procedures(province_code)
+        # Online dossiers only where the receiving unit offers the procedure online (the register).
+        self.offered_from: dict[tuple[int, int], dt.date] = {
+            (unit_id, procedure_id): valid_from
+            for unit_id, procedure_id, valid_from in OnlineOffering.objects.filter(
+                unit__path__startswith=province.path
+            ).values_list("unit_id", "procedure_id", "valid_from")
+        }
 
     def _load_procedures(self, province_code: str) -> None:
         rng = self.rng
@@ -397,6 +413,29 @@ class DemoGenerator:
             return f"Công ty TNHH {rng.choice(COMPANY_WORDS)} {rng.randint(1, 99)}"
         return f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
 
+    def _applicant_details(self, name: str, unit: Unit, day: dt.date) -> dict[str, str]:
+        """The applicant's columns besides the name: an organisation gets a tax code, a person an identity
+        number; both a phone, and an address in the receiving unit's province."""
+        people = self.people
+        street = f"Số {people.randint(1, 300)}, đường {people.choice(STREETS)}"
+        values = {
+            "applicant_name_folded": fold(name),
+            "applicant_phone": f"0{people.choice('35789')}{people.randint(0, 99_999_999):08d}",
+            "applicant_province": self.province_name,
+            "applicant_commune": unit.name if unit.parent_id else "",
+            "applicant_street": street,
+        }
+        if name.startswith("Công ty"):
+            values["applicant_kind"] = ApplicantKind.ORGANISATION
+            values["applicant_tax_code"] = f"26{people.randint(0, 99_999_999):08d}"
+        else:
+            born = day.year - people.randint(18, 80)
+            century = (born - 1900) // 100 * 2 + people.randint(0, 1)
+            values["applicant_id_number"] = (
+                f"{people.choice(DEMO_BIRTH_PROVINCES)}{century}{born % 100:02d}{people.randint(0, 999_999):06d}"
+            )
+        return values
+
     def new_code(self, unit: Unit, day: dt.date) -> str:
         """A service-made receipt code, never twice in one run (a clash would abort a whole batch)."""
         while True:
@@ -412,8 +451,8 @@ class DemoGenerator:
             level = Level.PROVINCE if rng.random() < PROVINCE_SHARE else Level.COMMUNE
             info = rng.choices(self.procedures[level], self.procedure_weights[level])[0]
             receiving, handling = self._pick_units(level, info)
-            latest = info.versions[0]
-            if latest.online_level != OnlineLevel.NONE and rng.random() < receiving.online_share:
+            offered_from = self.offered_from.get((receiving.unit.pk, info.procedure.pk))
+            if offered_from is not None and rng.random() < receiving.online_share:
                 channel = Channel.ONLINE
             else:
                 channel = Channel.POSTAL if rng.random() < 0.04 else Channel.COUNTER
@@ -421,7 +460,7 @@ class DemoGenerator:
             day = received_at.astimezone(BUSINESS_TZ).date()
             version = info.version_on(day)
             if version is not None and not (
-                channel == Channel.ONLINE and version.online_level == OnlineLevel.NONE
+                channel == Channel.ONLINE and (version.online_level == OnlineLevel.NONE or day < offered_from)
             ):
                 return self._simulate(info, version, receiving, handling, channel, received_at, day)
         raise DomainError(ErrorCode.NO_PROCEDURE_VERSION, "No procedure version covers the demo period.")
@@ -446,7 +485,8 @@ class DemoGenerator:
             receiving_unit=receiving.unit,
             handling_unit=handling.unit,
             channel=channel,
-            applicant_name=self._applicant(version),
+            applicant_name=(name := self._applicant(version)),
+            **self._applicant_details(name, receiving.unit, day),
             status=Status.RECEIVED,
             received_at=received_at,
             received_on=day,

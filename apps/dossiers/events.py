@@ -98,3 +98,11 @@ def handling_unit_assigned(
         note=note,
         data={"from": previous_code, "to": dossier.handling_unit.code},
     )
+
+
+def corrected(
+    dossier: Dossier, kind: EventKind, *, at: dt.datetime, actor: Actor, note: str, data: dict[str, Any]
+) -> DossierEvent:
+    """A correction (descriptive or of the receipt facts): ``data`` holds the reason and, per field,
+    the old and the new value."""
+    return _event(dossier, kind, at=at, actor=actor, note=note, data=data)

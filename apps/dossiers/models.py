@@ -9,22 +9,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from apps.catalogue.models import ComponentForm
 from apps.core.history import AppendOnly
+from apps.dossiers.applicant import ApplicantKind
 from apps.dossiers.status import Status
 from apps.dossiers.timeliness import Timeliness
 
 
 class Channel(models.IntegerChoices):
-    COUNTER = 1, "counter"
-    ONLINE = 2, "online"
-    POSTAL = 3, "postal"
+    COUNTER = 1, pgettext_lazy("channel", "counter")  # "quầy" alone is the counter desk (apps/queues)
+    ONLINE = 2, _("online")
+    POSTAL = 3, _("postal")
 
 
 class Rating(models.TextChoices):
-    NONE = "", "not rated"
-    SATISFIED = "satisfied", "satisfied"
-    DISSATISFIED = "dissatisfied", "dissatisfied"
+    NONE = "", _("not rated")
+    SATISFIED = "satisfied", _("satisfied")
+    DISSATISFIED = "dissatisfied", _("dissatisfied")
 
 
 class Dossier(models.Model):
@@ -43,7 +47,33 @@ class Dossier(models.Model):
         "organisation.Unit", on_delete=models.PROTECT, related_name="handled_dossiers"
     )
     channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
+    # The applicant as recorded at the counter (apps/dossiers/applicant.py holds the rules). A snapshot per
+    # dossier: the slip and the history show who applied then, whatever the person's later details.
+    applicant_kind = models.CharField(
+        max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PERSON, db_default="person"
+    )
     applicant_name = models.CharField(max_length=255, blank=True, default="")
+    applicant_name_folded = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Lower case, no diacritics (đ → d): what a name search compares, by prefix.",
+    )
+    applicant_id_number = models.CharField(max_length=12, blank=True, default="", db_default="")
+    applicant_tax_code = models.CharField(max_length=14, blank=True, default="", db_default="")
+    applicant_phone = models.CharField(max_length=11, blank=True, default="", db_default="")
+    applicant_email = models.CharField(max_length=254, blank=True, default="", db_default="")
+    applicant_province = models.CharField(max_length=128, blank=True, default="", db_default="")
+    applicant_commune = models.CharField(max_length=128, blank=True, default="", db_default="")
+    applicant_street = models.CharField(max_length=255, blank=True, default="", db_default="")
+    notes = models.TextField(blank=True, default="", db_default="")
+    missing_documents_reason = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the clerk received the dossier without a mandatory document.",
+    )
 
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.RECEIVED)
     registered_at = models.DateTimeField(null=True, blank=True)
@@ -104,6 +134,24 @@ class Dossier(models.Model):
             models.Index(fields=["status", "effective_due_at"], name="dossier_status_due_idx"),
             models.Index(fields=["procedure", "-received_at"], name="dossier_procedure_idx"),
             models.Index(fields=["handling_unit", "received_on", "ended_on"], name="dossier_unit_period_idx"),
+            # Counter searches: name and receipt code by prefix (pattern ops so PostgreSQL's LIKE 'x%' uses
+            # them; SQLite ignores the operator class), identity number and phone by equality.
+            models.Index(
+                fields=["applicant_name_folded"],
+                name="dossier_applicant_fold_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["code"], name="dossier_code_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["applicant_id_number"],
+                name="dossier_applicant_id_idx",
+                condition=~Q(applicant_id_number=""),
+            ),
+            models.Index(
+                fields=["applicant_phone"],
+                name="dossier_applicant_phone_idx",
+                condition=~Q(applicant_phone=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,6 +160,36 @@ class Dossier(models.Model):
     @property
     def is_paused(self) -> bool:
         return self.paused_since is not None
+
+
+class DossierDocument(models.Model):
+    """A document received with a dossier (thành phần hồ sơ đã nhận): one of its procedure version's
+    components, or another document the applicant handed in.
+
+    The digitization indicators read these records: a dossier's inputs are digitized when every document
+    received is, and it reuses digitized data when any document was taken from the data store.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
+    component = models.ForeignKey(
+        "catalogue.ProcedureComponent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(help_text="Order on the slip, from 1.")
+    name = models.CharField(max_length=500)
+    form = models.CharField(max_length=16, choices=ComponentForm.choices)
+    quantity = models.PositiveSmallIntegerField(default=1)
+    digitized = models.BooleanField(default=False)
+    reused = models.BooleanField(default=False, help_text="Taken from digitized data instead of paper.")
+
+    class Meta:
+        ordering = ["dossier_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "position"], name="dossier_document_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="dossier_document_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
 
 
 class SupplementRequest(models.Model):
@@ -136,14 +214,17 @@ class SupplementRequest(models.Model):
 
 
 class EventKind(models.TextChoices):
-    REGISTERED = "registered", "registered online"
-    RECEIVED = "received", "received"
-    STATUS_CHANGED = "status_changed", "status changed"
-    SUPPLEMENT_REQUESTED = "supplement_requested", "supplement requested"
-    SUPPLEMENT_COMPLETED = "supplement_completed", "supplement completed"
-    HANDLING_UNIT_ASSIGNED = "handling_unit_assigned", "handling unit assigned"
-    FLAG_SET = "flag_set", "flag set"
-    RATED = "rated", "rated by the applicant"
+    REGISTERED = "registered", _("registered online")
+    RECEIVED = "received", _("received")
+    STATUS_CHANGED = "status_changed", _("status changed")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("supplement requested")
+    SUPPLEMENT_COMPLETED = "supplement_completed", _("supplement completed")
+    HANDLING_UNIT_ASSIGNED = "handling_unit_assigned", _("handling unit assigned")
+    FLAG_SET = "flag_set", _("flag set")
+    RATED = "rated", _("rated by the applicant")
+    CORRECTED = "corrected", _("descriptive fields corrected")
+    RECEIPT_CORRECTED = "receipt_corrected", _("receipt facts corrected")
+    DOCUMENTS_RECORDED = "documents_recorded", _("documents received recorded")
 
 
 class DossierEvent(AppendOnly, models.Model):
@@ -156,7 +237,12 @@ class DossierEvent(AppendOnly, models.Model):
     from_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
     to_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # led by event_actor_time_idx below
     )
     actor_system = models.CharField(max_length=64, blank=True, default="")
     note = models.TextField(blank=True, default="")
@@ -169,6 +255,9 @@ class DossierEvent(AppendOnly, models.Model):
         ordering = ["dossier", "occurred_at", "id"]
         indexes = [
             models.Index(fields=["dossier", "occurred_at", "id"], name="event_dossier_time_idx"),
+            # A staff member's events in a period (the workload figures of apps/queues); it also serves
+            # the user foreign key (deleting a user nulls its events).
+            models.Index(fields=["actor_user", "occurred_at"], name="event_actor_time_idx"),
             # The dispatch sweeper's backlog (events whose follow-up has not run): a few rows, never a scan.
             models.Index(
                 fields=["id"],

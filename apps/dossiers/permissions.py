@@ -14,6 +14,7 @@ with a dossier it may read anyway.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from apps.accounts.models import Role, User
 from apps.accounts.scope import in_scope, sees_everything, visible_units
@@ -77,7 +78,8 @@ def identifier_refusal(
     if code is not None and not code.startswith(code_prefix(receiving_unit)):
         return DomainError(
             ErrorCode.VALIDATION_ERROR,
-            f"A receipt code you choose begins with the receiving unit's code: {code_prefix(receiving_unit)}…",
+            gettext("A receipt code you choose begins with the receiving unit's code: %(prefix)s…")
+            % {"prefix": code_prefix(receiving_unit)},
             field="code",
         )
     if external_id is None or sees_everything(user) or getattr(user, "machine_client", None) is not None:
@@ -89,7 +91,21 @@ def identifier_refusal(
     if user.unit_id is None or foreign.exists():
         return ScopeError(
             ErrorCode.SOURCE_SYSTEM_FORBIDDEN,
-            f"External ids under the source `{source_system}` belong to another scope; name a source of your own.",
+            gettext(
+                "External ids under the source `%(source)s` belong to another scope; name a source of your own."
+            )
+            % {"source": source_system},
             field="source_system",
         )
     return None
+
+
+def can_correct_receipt(user: User, dossier: Dossier) -> bool:
+    """Receipt facts fix the legal due date and the statistics: only an administrator whose subtree
+    received or handles the dossier (or a superuser) corrects them. A machine client's service account,
+    administrator though it is, does not: its receipts are fixed at ingest (``receipt_mismatch``)."""
+    if getattr(user, "machine_client", None) is not None:
+        return False
+    if sees_everything(user):
+        return True
+    return user.role == Role.ADMINISTRATOR and can_act_on(user, dossier)

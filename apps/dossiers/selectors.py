@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from apps.catalogue.models import TimeUnit
 from apps.catalogue.rules import time_limit_for
+from apps.dossiers.applicant import fold, phone_or_none
 from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.status import OPEN_STATUSES
 from apps.organisation.models import Unit
@@ -23,6 +25,19 @@ def overdue_now_q(now: dt.datetime | None = None) -> Q:
     running_late = Q(paused_since__isnull=True, effective_due_at__lt=now)
     paused_late = Q(paused_since__isnull=False, effective_due_at__lt=F("paused_since"))
     return Q(status__in=OPEN_STATUSES) & (Q(supplement_count__gte=2) | running_late | paused_late)
+
+
+def open_by_due(queryset: QuerySet[Dossier], now: dt.datetime | None = None) -> QuerySet[Dossier]:
+    """A counter's queue: the open dossiers of ``queryset``, soonest due first, each with ``overdue_now``
+    (the same condition as ``?overdue=true``)."""
+    overdue = Case(
+        When(overdue_now_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    return (
+        with_related(queryset.filter(status__in=OPEN_STATUSES))
+        .annotate(overdue_now=overdue)
+        .order_by(F("effective_due_at").asc(nulls_last=True), "id")
+    )
 
 
 def in_unit_subtree(queryset: QuerySet[Dossier], unit: Unit) -> QuerySet[Dossier]:
@@ -47,3 +62,57 @@ def explain_legal_due(dossier: Dossier) -> DeadlineExplanation | None:
     limit = time_limit_for(version, online=dossier.channel == Channel.ONLINE)
     calendar = calendar_for_unit(dossier.handling_unit)
     return calendar.explain(dossier.received_at, limit, TimeUnit(version.time_unit))
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """Values of ``field`` beginning with ``prefix``, as a query each database answers from an index.
+
+    PostgreSQL: ``LIKE 'prefix%'`` on a ``varchar_pattern_ops`` index. SQLite's LIKE ignores case and so
+    never uses an index; a range over the (binary-ordered) column does: ``prefix <= value < prefix + U+10FFFF``.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": prefix})
+
+
+def applicant_name_matches(text: str) -> Q:
+    """Dossiers whose applicant name begins with ``text``, ignoring case and diacritics (indexed prefix)."""
+    folded = fold(text)
+    return prefix_q("applicant_name_folded", folded) if folded else Q()
+
+
+def counter_search_q(text: str) -> Q:
+    """The counter's one search box: a receipt code prefix, a folded name prefix, an identity number or a
+    phone number. Each alternative is an indexed lookup; they are OR-ed."""
+    text = text.strip()
+    if not text:
+        return Q()
+    condition = prefix_q("code", text) | applicant_name_matches(text)
+    digits = "".join(text.split())
+    if digits.isdigit() and len(digits) == 12:
+        condition |= Q(applicant_id_number=digits)
+    if phone := phone_or_none(text):
+        condition |= Q(applicant_phone=phone)
+    return condition
+
+
+def public_lookup(code: str, *, phone: str = "", id_number: str = "") -> Dossier | None:
+    """The dossier a citizen may look up: its code plus the applicant's phone or identity number.
+
+    None for an unknown code and for a known code with another phone or number alike, so the answer
+    never tells whether a code exists. A dossier recorded without a phone (or number) never matches by it.
+    """
+    code = code.strip()
+    if not code:
+        return None
+    condition = Q()
+    if phone and (normalised := phone_or_none(phone)):
+        condition |= Q(applicant_phone=normalised)
+    number = "".join(id_number.split())
+    if number.isdigit() and len(number) == 12:
+        condition |= Q(applicant_id_number=number)
+    if not condition:
+        return None
+    return (
+        Dossier.objects.filter(condition, code=code).select_related("procedure", "procedure_version").first()
+    )

@@ -7,21 +7,23 @@ whether a dossier may move from one status to another.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ConflictError, ErrorCode
 
 
 class Status(models.IntegerChoices):
-    REGISTERED = 1, "registered"
-    RECEIVED = 2, "received"
-    REFUSED_AT_INTAKE = 3, "refused at intake"
-    PROCESSING = 4, "processing"
-    SUPPLEMENT_REQUESTED = 5, "supplement requested"
-    FINANCIAL_OBLIGATION = 6, "financial obligation pending"
-    WITHDRAWN = 7, "withdrawn"
-    STOPPED = 8, "stopped"
-    FINISHED = 9, "finished"
-    RESULT_RETURNED = 10, "result returned"
+    REGISTERED = 1, _("registered")
+    RECEIVED = 2, _("received")
+    REFUSED_AT_INTAKE = 3, _("refused at intake")
+    PROCESSING = 4, _("processing")
+    SUPPLEMENT_REQUESTED = 5, _("supplement requested")
+    FINANCIAL_OBLIGATION = 6, _("financial obligation pending")
+    WITHDRAWN = 7, _("withdrawn")
+    STOPPED = 8, _("stopped")
+    FINISHED = 9, _("finished")
+    RESULT_RETURNED = 10, _("result returned")
 
 
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -73,10 +75,12 @@ def can_transition(current: int, target: int) -> bool:
 def check_transition(current: int, target: int) -> None:
     """Raise a 409 ``illegal_transition`` unless the table allows ``current → target``."""
     if not can_transition(current, target):
-        allowed = ", ".join(s.label for s in sorted(ALLOWED_TRANSITIONS[Status(current)])) or "none"
+        allowed = ", ".join(str(s.label) for s in sorted(ALLOWED_TRANSITIONS[Status(current)])) or gettext(
+            "none"
+        )
         raise ConflictError(
             ErrorCode.ILLEGAL_TRANSITION,
-            f"A dossier that is {Status(current).label} cannot become {Status(target).label} "
-            f"(allowed next: {allowed}).",
+            gettext("A dossier that is %(current)s cannot become %(target)s (allowed next: %(allowed)s).")
+            % {"current": Status(current).label, "target": Status(target).label, "allowed": allowed},
             field="status",
         )

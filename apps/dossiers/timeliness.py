@@ -12,6 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 BUSINESS_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -22,9 +23,9 @@ def local_date(instant: dt.datetime | None) -> dt.date | None:
 
 
 class Timeliness(models.TextChoices):
-    EARLY = "early", "early"
-    ON_TIME = "on_time", "on time"
-    LATE = "late", "late"
+    EARLY = "early", _("early")
+    ON_TIME = "on_time", _("on time")
+    LATE = "late", _("late")
 
 
 def classify(

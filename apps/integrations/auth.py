@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -114,14 +115,16 @@ def source_system_for(request, requested: str) -> str:
         if requested and requested != client.name:
             raise ScopeError(
                 ErrorCode.SOURCE_SYSTEM_FORBIDDEN,
-                f"A machine client writes as its own source `{client.name}`, not `{requested}`.",
+                gettext("A machine client writes as its own source `%(own)s`, not `%(requested)s`.")
+                % {"own": client.name, "requested": requested},
                 field="source_system",
             )
         return client.name
     if requested and MachineClient.objects.filter(name__iexact=requested).exists():
         raise ScopeError(
             ErrorCode.SOURCE_SYSTEM_FORBIDDEN,
-            f"`{requested}` is a registered machine client's source; only that client writes there.",
+            gettext("`%(requested)s` is a registered machine client's source; only that client writes there.")
+            % {"requested": requested},
             field="source_system",
         )
     return requested
@@ -136,9 +139,14 @@ class ClientScopePermission(BasePermission):
             return True
         needed = required_scope(request, view)
         if needed is None:
-            raise ScopeError(ErrorCode.INSUFFICIENT_SCOPE, "Machine clients may not call this endpoint.")
+            raise ScopeError(
+                ErrorCode.INSUFFICIENT_SCOPE, gettext("Machine clients may not call this endpoint.")
+            )
         if needed != ANY_SCOPE and not client.has_scope(needed):
-            raise ScopeError(ErrorCode.INSUFFICIENT_SCOPE, f"The client lacks the `{needed}` scope.")
+            raise ScopeError(
+                ErrorCode.INSUFFICIENT_SCOPE,
+                gettext("The client lacks the `%(scope)s` scope.") % {"scope": needed},
+            )
         return True
 
 

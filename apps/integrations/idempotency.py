@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.api.errors import error_body
 from apps.core.errors import ErrorCode
@@ -112,8 +113,8 @@ class IdempotencyMiddleware:
         if request.method != "POST" or not key_value or not request.path.startswith("/api/"):
             return self.get_response(request)
         if len(key_value) > 255:
-            body = error_body(ErrorCode.VALIDATION_ERROR, "Idempotency-Key is longer than 255 characters.",
-                              [{"field": "Idempotency-Key", "code": "max_length", "message": "Too long."}])  # fmt: skip
+            body = error_body(ErrorCode.VALIDATION_ERROR, gettext("Idempotency-Key is longer than 255 characters."),
+                              [{"field": "Idempotency-Key", "code": "max_length", "message": gettext("Too long.")}])  # fmt: skip
             return JsonResponse(body, status=400)
         api_key = authenticate_key(request)
         if api_key is None:  # staff users and bad keys: no idempotency, DRF answers as usual
@@ -133,13 +134,13 @@ class IdempotencyMiddleware:
         except IntegrityError:
             record = IdempotencyRecord.objects.filter(client=client, key=key_value).first()
             if record is None:  # deleted meanwhile (a 5xx): ask the client to retry
-                return _in_progress("Retry the request.")
+                return _in_progress(gettext("Retry the request."))
             decision = decide(stored_digest=record.request_digest, status_code=record.status_code,
                               lease_expires_at=record.lease_expires_at, digest=digest, now=now)  # fmt: skip
             if decision is not Decision.TAKE_OVER:
                 return self._answer_claimed(decision, record)
             if not take_over(record, token, now):
-                return _in_progress("A request with this Idempotency-Key is still running.")
+                return _in_progress(gettext("A request with this Idempotency-Key is still running."))
             logger.warning(
                 "event=idempotency_takeover client=%s key=%s claimed_since=%s",
                 client.pk, json.dumps(key_value), record.created_at.isoformat(),
@@ -187,11 +188,13 @@ class IdempotencyMiddleware:
         if decision is Decision.REUSED:
             body = error_body(
                 ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                "This Idempotency-Key was used for a different request; use a new key for new content.",
+                gettext(
+                    "This Idempotency-Key was used for a different request; use a new key for new content."
+                ),
             )
             return JsonResponse(body, status=422)
         if decision is Decision.IN_PROGRESS:
-            return _in_progress("A request with this Idempotency-Key is still running.")
+            return _in_progress(gettext("A request with this Idempotency-Key is still running."))
         return JsonResponse(
             record.response_body, status=record.status_code, safe=False, headers={REPLAY_HEADER: "true"},
             json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},  # as DRF rendered it

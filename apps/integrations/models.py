@@ -11,12 +11,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Scope(models.TextChoices):
-    WRITE_DOSSIERS = "write_dossiers", "Create and change dossiers in the unit subtree"
-    READ_DOSSIERS = "read_dossiers", "Read dossiers in the unit subtree"
-    READ_SCORES = "read_scores", "Read statistics, rankings and index scores"
+    WRITE_DOSSIERS = "write_dossiers", _("Create and change dossiers in the unit subtree")
+    READ_DOSSIERS = "read_dossiers", _("Read dossiers in the unit subtree")
+    READ_SCORES = "read_scores", _("Read statistics, rankings and index scores")
+    WRITE_TICKETS = "write_tickets", _("Post queue ticket events of the unit subtree's counters")
 
 
 class MachineClient(models.Model):
@@ -102,10 +104,10 @@ class IdempotencyRecord(models.Model):
 
 
 class WebhookEvent(models.TextChoices):
-    DOSSIER_CREATED = "dossier.created", "a dossier was created"
-    DOSSIER_STATUS_CHANGED = "dossier.status_changed", "a dossier changed status"
-    DOSSIER_DUE_SOON = "dossier.due_soon", "a dossier is due within 24 hours"
-    DOSSIER_OVERDUE = "dossier.overdue", "a dossier is overdue"
+    DOSSIER_CREATED = "dossier.created", _("a dossier was created")
+    DOSSIER_STATUS_CHANGED = "dossier.status_changed", _("a dossier changed status")
+    DOSSIER_DUE_SOON = "dossier.due_soon", _("a dossier is due within 24 hours")
+    DOSSIER_OVERDUE = "dossier.overdue", _("a dossier is overdue")
 
 
 class WebhookSubscription(models.Model):
@@ -126,9 +128,9 @@ class WebhookSubscription(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "pending"
-    SUCCEEDED = "succeeded", "succeeded"
-    FAILED = "failed", "failed (retries exhausted)"
+    PENDING = "pending", _("pending")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed (retries exhausted)")
 
 
 class WebhookDelivery(models.Model):
@@ -170,8 +172,8 @@ class WebhookAttempt(models.Model):
 
 
 class AlertKind(models.TextChoices):
-    DUE_SOON = "due_soon", "due within 24 hours"
-    OVERDUE = "overdue", "overdue"
+    DUE_SOON = "due_soon", _("due within 24 hours")
+    OVERDUE = "overdue", _("overdue")
 
 
 class DossierAlert(models.Model):

@@ -12,7 +12,15 @@ from apps.organisation.services import save_unit
 class UnitAdminForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ("code", "name", "kind", "parent", "is_active", "offers_electronic_certified_copy")
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "is_active",
+            "offers_electronic_certified_copy",
+            "area_type",
+        )
 
     def clean_parent(self) -> Unit | None:
         parent = self.cleaned_data.get("parent")
@@ -37,7 +45,7 @@ class UnitAdmin(admin.ModelAdmin):
         "offers_electronic_certified_copy",
     )
     list_display_links = ("code", "name")
-    list_filter = ("kind", "is_active", "offers_electronic_certified_copy", "depth")
+    list_filter = ("kind", "is_active", "offers_electronic_certified_copy", "area_type", "depth")
     list_select_related = ("parent",)
     search_fields = ("code", "name")
     ordering = ("path",)

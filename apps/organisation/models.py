@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 PATH_SEPARATOR = "/"
 
 
 class UnitKind(models.TextChoices):
-    MINISTRY = "ministry", "Ministry"
-    PROVINCE = "province", "Province"
-    DEPARTMENT = "department", "Department"
-    COMMUNE = "commune", "Commune / ward"
-    CENTRE = "centre", "One-stop centre"
+    MINISTRY = "ministry", _("Ministry")
+    PROVINCE = "province", _("Province")
+    DEPARTMENT = "department", _("Department")
+    COMMUNE = "commune", _("Commune / ward")
+    CENTRE = "centre", _("One-stop centre")
+
+
+class AreaType(models.TextChoices):
+    """Where a unit serves: the staff workload targets differ (apps/queues/targets.py)."""
+
+    URBAN = "urban", _("urban")
+    RURAL = "rural", _("rural")
+    DISADVANTAGED = "disadvantaged", _("disadvantaged")
 
 
 class UnitQuerySet(models.QuerySet["Unit"]):
@@ -41,6 +50,15 @@ class Unit(models.Model):
     offers_electronic_certified_copy = models.BooleanField(
         default=False,
         help_text="The commune issues electronic certified copies (digitization group of the index).",
+    )
+    area_type = models.CharField(
+        max_length=16,
+        choices=AreaType.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "Urban, rural or disadvantaged area (staff workload targets); empty: as the parent unit."
+        ),
     )
 
     objects = UnitQuerySet.as_manager()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils.translation import gettext
 
 from apps.core.errors import DomainError, ErrorCode
 from apps.organisation.models import PATH_SEPARATOR, Unit
@@ -26,7 +27,7 @@ def save_unit(unit: Unit) -> Unit:
     if old_path and unit.parent_id and unit.parent.path.startswith(old_path):
         raise DomainError(
             ErrorCode.VALIDATION_ERROR,
-            "A unit cannot be moved under itself or its descendants.",
+            gettext("A unit cannot be moved under itself or its descendants."),
             field="parent",
         )
     unit.path = _path_for(unit.code, unit.parent)

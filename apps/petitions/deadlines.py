@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import TimeUnit
 from apps.dossiers.timeliness import BUSINESS_TZ, Timeliness
@@ -20,9 +21,9 @@ from apps.workcalendar.deadlines import WorkingCalendar
 
 
 class Answer(models.TextChoices):
-    REJECT = "reject", "rejected"
-    REQUEST_INFO = "request_info", "more information requested"
-    RESOLVE = "resolve", "resolved"
+    REJECT = "reject", _("rejected")
+    REQUEST_INFO = "request_info", _("more information requested")
+    RESOLVE = "resolve", _("resolved")
 
 
 LIMIT_WORKING_DAYS: dict[Answer, int] = {Answer.REJECT: 2, Answer.REQUEST_INFO: 5, Answer.RESOLVE: 15}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.history import AppendOnly
 from apps.dossiers.timeliness import Timeliness
@@ -18,17 +20,17 @@ from apps.petitions.status import PetitionStatus
 
 
 class PetitionChannel(models.TextChoices):
-    PORTAL = "portal", "public service portal"
-    COUNTER = "counter", "counter"
-    PHONE = "phone", "phone / hotline"
-    EMAIL = "email", "e-mail"
-    POSTAL = "postal", "postal"
+    PORTAL = "portal", _("public service portal")
+    COUNTER = "counter", pgettext_lazy("channel", "counter")
+    PHONE = "phone", _("phone / hotline")
+    EMAIL = "email", _("e-mail")
+    POSTAL = "postal", _("postal")
 
 
 class PetitionRating(models.TextChoices):
-    NONE = "", "not rated"
-    SATISFIED = "satisfied", "satisfied"
-    DISSATISFIED = "dissatisfied", "dissatisfied"
+    NONE = "", _("not rated")
+    SATISFIED = "satisfied", _("satisfied")
+    DISSATISFIED = "dissatisfied", _("dissatisfied")
 
 
 class Petition(models.Model):
@@ -111,11 +113,11 @@ class Petition(models.Model):
 
 
 class PetitionEventKind(models.TextChoices):
-    RECEIVED = "received", "received"
-    STATUS_CHANGED = "status_changed", "status changed"
-    RATED = "rated", "rated by the petitioner"
-    DOSSIER_LINKED = "dossier_linked", "dossier linked"
-    DOSSIER_UNLINKED = "dossier_unlinked", "dossier unlinked"
+    RECEIVED = "received", _("received")
+    STATUS_CHANGED = "status_changed", _("status changed")
+    RATED = "rated", _("rated by the petitioner")
+    DOSSIER_LINKED = "dossier_linked", _("dossier linked")
+    DOSSIER_UNLINKED = "dossier_unlinked", _("dossier unlinked")
 
 
 class PetitionEvent(AppendOnly, models.Model):

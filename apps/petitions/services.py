@@ -16,6 +16,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
 
 from apps.core.actors import Actor
 from apps.core.errors import ConflictError, DomainError, ErrorCode
@@ -122,11 +123,16 @@ def receive_petition(
         if repeat_of.received_at > received_at:
             raise DomainError(
                 ErrorCode.VALIDATION_ERROR,
-                f"A repeat cannot be received before the petition it repeats ({repeat_of.code}).",
+                gettext("A repeat cannot be received before the petition it repeats (%(code)s).")
+                % {"code": repeat_of.code},
                 field="repeat_of",
             )
     if code and Petition.objects.filter(code=code).exists():
-        raise DomainError(ErrorCode.DUPLICATE_PETITION, f"A petition with code {code} exists.", field="code")
+        raise DomainError(
+            ErrorCode.DUPLICATE_PETITION,
+            gettext("A petition with code %(code)s exists.") % {"code": code},
+            field="code",
+        )
     local_day = received_at.astimezone(BUSINESS_TZ).date()
     deadlines = compute_deadlines(calendar_for_unit(unit), received_at)
     locked_dossiers = _lock_dossiers([dossier.pk] if dossier is not None else [])
@@ -156,7 +162,9 @@ def receive_petition(
             petition.save()
     except IntegrityError:
         raise DomainError(
-            ErrorCode.DUPLICATE_PETITION, f"A petition with code {petition.code} exists.", field="code"
+            ErrorCode.DUPLICATE_PETITION,
+            gettext("A petition with code %(code)s exists.") % {"code": petition.code},
+            field="code",
         ) from None
     _record(events.received(petition, at=received_at, actor=actor, note=note))
     _refresh_has_petition(locked_dossiers)
@@ -267,7 +275,8 @@ def rate_petition(
     if petition.status not in FINAL:
         raise ConflictError(
             ErrorCode.PETITION_NOT_ANSWERED,
-            f"A petition that is {PetitionStatus(petition.status).label} has no final answer to rate yet.",
+            gettext("A petition that is %(status)s has no final answer to rate yet.")
+            % {"status": PetitionStatus(petition.status).label},
             field="rating",
         )
     at = resolve_time(at, not_before=petition.status_changed_at)

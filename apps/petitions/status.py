@@ -9,16 +9,18 @@ handling limit, fixed at receipt, judges it again.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ConflictError, ErrorCode
 
 
 class PetitionStatus(models.TextChoices):
-    RECEIVED = "received", "received"
-    REJECTED = "rejected", "rejected"
-    INFO_REQUESTED = "info_requested", "more information requested"
-    IN_PROGRESS = "in_progress", "in progress"
-    RESOLVED = "resolved", "resolved"
+    RECEIVED = "received", _("received")
+    REJECTED = "rejected", _("rejected")
+    INFO_REQUESTED = "info_requested", _("more information requested")
+    IN_PROGRESS = "in_progress", _("in progress")
+    RESOLVED = "resolved", _("resolved")
 
 
 ALLOWED_TRANSITIONS: dict[PetitionStatus, frozenset[PetitionStatus]] = {
@@ -48,10 +50,16 @@ def can_transition(current: str, target: str) -> bool:
 def check_transition(current: str, target: str) -> None:
     """Raise a 409 ``illegal_transition`` unless the table allows ``current → target``."""
     if not can_transition(current, target):
-        allowed = ", ".join(s.label for s in sorted(ALLOWED_TRANSITIONS[PetitionStatus(current)])) or "none"
+        allowed = ", ".join(
+            str(s.label) for s in sorted(ALLOWED_TRANSITIONS[PetitionStatus(current)])
+        ) or gettext("none")
         raise ConflictError(
             ErrorCode.ILLEGAL_TRANSITION,
-            f"A petition that is {PetitionStatus(current).label} cannot become "
-            f"{PetitionStatus(target).label} (allowed next: {allowed}).",
+            gettext("A petition that is %(current)s cannot become %(target)s (allowed next: %(allowed)s).")
+            % {
+                "current": PetitionStatus(current).label,
+                "target": PetitionStatus(target).label,
+                "allowed": allowed,
+            },
             field="status",
         )

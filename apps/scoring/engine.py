@@ -16,8 +16,10 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Literal
 
+from django.utils.functional import lazy
+
 from apps.scoring.inputs import IndicatorInputs
-from apps.scoring.methodology import IndicatorRule, Methodology, round_half_up
+from apps.scoring.methodology import Group, IndicatorRule, Methodology, round_half_up
 
 Status = Literal["scored", "no_data", "not_applicable", "full_when_empty"]
 
@@ -96,7 +98,7 @@ class Score:
             "groups": [
                 {
                     "code": g.code,
-                    "name": g.name,
+                    "name": str(g.name),
                     "points": str(g.points),
                     "max_points": str(g.max_points),
                     "percent": str(g.percent),
@@ -160,7 +162,7 @@ def score(inputs: IndicatorInputs, methodology: Methodology) -> Score:
         raise ValueError(f"methodology {methodology.version} does not cover level {inputs.level!r}")
     indicators = tuple(_score_indicator(rule, inputs, methodology) for rule in methodology.indicators)
     groups = tuple(
-        _group_score(group.code, group.name, group.max_points, indicators, methodology)
+        _group_score(group.code, _active_language_name(group), group.max_points, indicators, methodology)
         for group in methodology.groups
     )
     total = sum((group.points for group in groups), Decimal("0.00"))
@@ -323,6 +325,15 @@ def _half_up(numerator: int, denominator: int, places: int) -> Decimal:
 @lru_cache(maxsize=256)
 def _rounded(value: Decimal | int, places: int) -> Decimal:
     return round_half_up(Fraction(value), places)
+
+
+def _active_language_name(group: Group) -> str:
+    """The group's name, resolved when it is rendered: scores are cached per process and shared by
+    requests in Vietnamese and in English, so the name must not be fixed in the language of the first."""
+    return _lazy_text(group.display_name)
+
+
+_lazy_text = lazy(lambda resolve: resolve(), str)
 
 
 def _group_score(

@@ -8,7 +8,10 @@ must be filled over the same dossier set as the denominator the methodology pair
 Counting conventions a parent relies on when it adds its descendants' bundles:
 
 * every count is per unit, so a parent's count is its own plus its descendants' (rule book: "sum counts,
-  then divide"); a procedure offered by two communes therefore counts twice in their province;
+  then divide"); an online service offered by two communes therefore counts twice in their province;
+* except the counts of distinct procedures (:data:`DISTINCT_COUNTS`): a procedure two communes handle is
+  one procedure of their province. Integers cannot be unioned, so ``+`` sums them like the others and
+  whoever rolls units up replaces them with the size of the union (``apps/statistics/scores.py``);
 * a commune counts itself: ``communes = 1`` and ``communes_e_copy`` is 0 or 1;
 * the six transparency facts are the top-level unit's (province's or ministry's) and are copied, not
   summed: see :meth:`IndicatorInputs.__add__`.
@@ -34,6 +37,14 @@ INHERITED_COUNTS: Final[tuple[str, ...]] = (
     "procedures_content_full",
 )
 
+# Counts of distinct procedures: a parent's is the size of the union of its units' procedure sets.
+DISTINCT_COUNTS: Final[tuple[str, ...]] = (
+    "procedures_under_authority",
+    "procedures_online",
+    "citizen_procedures",
+    "citizen_procedures_eid",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class IndicatorInputs:
@@ -54,14 +65,15 @@ class IndicatorInputs:
     dossiers_in_period: int  # size of the period set
     dossiers_on_time: int  # of the period set, finished on time or unfinished and still in time
     # -- online services --
-    procedures_under_authority: int  # procedures the unit handles
-    procedures_online: int  # of those, offered as an online service (partial or full process)
+    procedures_under_authority: int  # distinct procedures the unit (with its descendants) handles
+    procedures_online: int  # of those, offered online (partial or full process) by at least one unit
+    online_services_offered: int  # online services: offerings of a procedure by a unit (unit × procedure)
     online_services_used: int  # of those, with at least one online dossier received in the period
     dossiers_online_counted: int  # online dossiers received; paper-result procedures only with an e-result
     # -- online payment --
     fee_dossiers: int  # fee-bearing dossiers (fee ≠ 0) in the period
     fee_dossiers_paid_online: int  # of those, paid online
-    fee_procedures: int  # fee-bearing procedures
+    fee_procedures: int  # fee-bearing online services (unit × procedure offerings)
     fee_procedures_paid_online: int  # of those, with at least one successful online payment
     fee_procedures_synced: int  # of those, whose dossiers carry synchronised fee data
     # -- digitisation (period set unless said otherwise) --
@@ -72,7 +84,7 @@ class IndicatorInputs:
     dossiers_reused: int  # dossiers *received* with at least one component reused from digitised data
     dossiers_personal_storage: int  # dossiers that took from or pushed to the citizen's personal data store
     dossiers_eid: int  # dossiers whose applicant was authenticated by national e-ID or population database
-    citizen_procedures: int  # citizen-facing procedures
+    citizen_procedures: int  # distinct citizen-facing procedures under the unit's authority
     citizen_procedures_eid: int  # of those, with at least one e-ID-connected dossier
     # -- satisfaction --
     petitions: int  # petitions (PAKN) under the unit's authority in the period

@@ -26,6 +26,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from django.conf import settings
+from django.utils import translation
+
 from apps.scoring.inputs import COUNT_NAMES, LEVELS
 
 BUNDLED_DIR: Final[Path] = Path(__file__).resolve().parent / "methodologies"
@@ -48,9 +51,11 @@ _TOP_KEYS = {
     "groups",
     "indicators",
 }
-_GROUP_KEYS = {"code", "name", "max_points", "description"}
+_GROUP_KEYS = {"code", "name", "name_vi", "max_points", "description"}
 _INDICATOR_KEYS = {
     "code",
+    "name",
+    "name_vi",
     "group",
     "max_points",
     "scoring",
@@ -83,6 +88,12 @@ class Group:
     code: str
     name: str
     max_points: Decimal
+    #: The official Vietnamese name; ``name`` is the English one (the file's source language).
+    name_vi: str = ""
+
+    def display_name(self) -> str:
+        """The name in the active language (Vietnamese by default)."""
+        return _in_active_language(self.name, self.name_vi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +116,13 @@ class IndicatorRule:
     when_empty: WhenEmpty
     parameters: Mapping[str, ParameterValue]
     levels: Mapping[str, LevelVariant]
+    #: English name (empty in files without names: the code stands in) and the official Vietnamese one.
+    name: str = ""
+    name_vi: str = ""
+
+    def display_name(self) -> str:
+        """The name in the active language (Vietnamese by default); the code when the file names none."""
+        return _in_active_language(self.name or self.code, self.name_vi)
 
     def points_for_rate(self, rate: Fraction) -> Fraction:
         """Unrounded points for a rate in [0, 1]; ``cap c`` gives full points from ``rate >= c``."""
@@ -200,6 +218,15 @@ class Methodology:
 
     def indicators_in(self, group_code: str) -> tuple[IndicatorRule, ...]:
         return tuple(rule for rule in self.indicators if rule.group == group_code)
+
+    def indicator_name(self, code: str) -> str:
+        """An indicator's name in the active language (Vietnamese unless ``Accept-Language``/``?lang=``
+        asked for English), for the score, ranking and drill-down responses. Unknown code: KeyError."""
+        return self.indicator(code).display_name()
+
+    def group_name(self, code: str) -> str:
+        """A group's name in the active language, e.g. "Công khai, minh bạch" / "Transparency"."""
+        return self.group(code).display_name()
 
     def parameters_for(self, indicator_code: str, level: str) -> Mapping[str, ParameterValue]:
         """Counting parameters of an indicator at a level, so counting code never hard-codes them.
@@ -408,7 +435,12 @@ class _Parser:
                 self.problems.append(f"{where}: duplicate group code")
             if maximum is not None:
                 groups.append(
-                    Group(code=code, name=self._text(item.get("name"), f"{where}.name"), max_points=maximum)
+                    Group(
+                        code=code,
+                        name=self._text(item.get("name"), f"{where}.name"),
+                        max_points=maximum,
+                        name_vi=self._optional_text(item, "name_vi", where),
+                    )
                 )
         return tuple(groups)
 
@@ -470,6 +502,8 @@ class _Parser:
                         when_empty=when_empty,
                         parameters=defaults,
                         levels=variants,
+                        name=self._optional_text(item, "name", where),
+                        name_vi=self._optional_text(item, "name_vi", where),
                     )
                 )
         return tuple(rules)
@@ -557,6 +591,12 @@ class _Parser:
             self.problems.append(f"{where}: must be a non-empty string")
         return "?"
 
+    def _optional_text(self, item: Mapping[str, Any], key: str, where: str) -> str:
+        """A name that may be absent (older files, tests); when present it must be a non-empty string."""
+        if key not in item:
+            return ""
+        return self._text(item[key], f"{where}.{key}")
+
     def _date(self, value: Any, where: str) -> dt.date | None:
         try:
             return dt.date.fromisoformat(value)
@@ -603,6 +643,12 @@ class _Parser:
             else:
                 frozen[key] = item
         return MappingProxyType(frozen)
+
+
+def _in_active_language(english: str, vietnamese: str) -> str:
+    """Vietnamese unless the request asked for another language (English is the fallback)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return vietnamese if vietnamese and language.split("-")[0] == "vi" else english
 
 
 def _is_int(value: Any) -> bool:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 from apps.core.api.dates import day_problem
 
 
@@ -33,7 +35,10 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValueError(f"A period cannot end ({self.end}) before it starts ({self.start}).")
+            raise ValueError(
+                gettext("A period cannot end (%(end)s) before it starts (%(start)s).")
+                % {"end": self.end, "start": self.start}
+            )
 
     @property
     def key(self) -> str:
@@ -119,15 +124,20 @@ def parse(key: str) -> Period:
     try:
         period = _parse(key)
     except ValueError as exc:
-        raise ValueError(f"{key!r} is not a valid period: {exc}") from None
+        raise ValueError(
+            gettext("%(key)s is not a valid period: %(reason)s") % {"key": repr(key), "reason": exc}
+        ) from None
     if period is not None:
         # The same year range as every other date the API takes: a period's neighbours stay representable.
         problem = day_problem(period.start) or day_problem(period.end)
         if problem:
-            raise PeriodOutOfRange(f"{key!r} is not a valid period: {problem}")
+            raise PeriodOutOfRange(
+                gettext("%(key)s is not a valid period: %(reason)s") % {"key": repr(key), "reason": problem}
+            )
         return period
     raise ValueError(
-        f"{key!r} is not a period; use 2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20."
+        gettext("%(key)s is not a period; use 2026-W08, 2026-02, 2026-Q1, 2026 or 2026-02-01..2026-02-20.")
+        % {"key": repr(key)}
     )
 
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import TypeVar
 
+from django.utils.translation import gettext
+
 T = TypeVar("T")
 
 
@@ -40,9 +42,11 @@ def parse_bands(text: str) -> list[BandRule]:
     try:
         cuts = sorted({Decimal(part.strip()) for part in text.split(",") if part.strip()}, reverse=True)
     except ArithmeticError:
-        raise ValueError(f"bands must be numbers separated by commas, got {text!r}") from None
+        raise ValueError(
+            gettext("bands must be numbers separated by commas, got %(value)s") % {"value": repr(text)}
+        ) from None
     if not cuts or any(not cut.is_finite() or not 0 <= cut <= 100 for cut in cuts):
-        raise ValueError("bands must be between 0 and 100")
+        raise ValueError(gettext("bands must be between 0 and 100"))
     rules = [BandRule(f">={cuts[0]}", cuts[0])]
     for upper, lower in pairwise(cuts):
         rules.append(BandRule(f"{lower}-{upper}", lower))

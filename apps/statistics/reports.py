@@ -15,23 +15,25 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
-from apps.catalogue.models import Field, Procedure, ProcedureVersion
 from apps.core.errors import DomainError, ErrorCode
 from apps.organisation.models import Unit
 from apps.scoring.engine import room_for_improvement, what_if_for_score
 from apps.scoring.methodology import Methodology, first_scored_day
+from apps.statistics import breakdowns
 from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
+from apps.statistics.measures import DRILL_DOWN_MEASURES, described_score, measure_parts
 from apps.statistics.models import ScoreSnapshot
 from apps.statistics.periods import Period, PeriodKind, containing, parse
 from apps.statistics.petition_counts import petition_counts_by_unit
 from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
-from apps.statistics.selectors import totals_by_procedure
+from apps.statistics.selectors import totals_by_unit
 from apps.statistics.services import cache_key_for
 from apps.statistics.services import today as business_today
 
-MEASURES = tuple(name for name in CONDITIONS)
+MEASURES = DRILL_DOWN_MEASURES  # the counting measures and the score inputs that count dossiers
 
 
 def resolve_period(key: str | None, today: dt.date) -> Period:
@@ -44,8 +46,11 @@ def resolve_period(key: str | None, today: dt.date) -> Period:
     if period.previous().end < first:
         raise DomainError(
             ErrorCode.PERIOD_NOT_SCORED,
-            f"{period.key} is not scored: the first methodology applies from {first.isoformat()}, and a "
-            "score needs it in force at the end of the period and of the one before.",
+            gettext(
+                "%(period)s is not scored: the first methodology applies from %(first)s, and a "
+                "score needs it in force at the end of the period and of the one before."
+            )
+            % {"period": period.key, "first": first.isoformat()},
             field="period",
         )
     return period
@@ -100,6 +105,14 @@ def unit_total(unit: Unit, period: Period, today: dt.date) -> Decimal:
     return result.score.total
 
 
+def _peer_ids(parent: Unit, kind: str | None) -> set[int]:
+    """The parent's children of one kind (all of them for ``None``): the units ranked together."""
+    children = Unit.objects.filter(parent=parent)
+    if kind is not None:
+        children = children.filter(kind=kind)
+    return set(children.values_list("pk", flat=True))
+
+
 def _ranks_of(totals: dict[int, Decimal]) -> dict[int, int]:
     ids = list(totals)
     return dict(zip(ids, competition_ranks(ids, key=lambda pk: totals[pk]), strict=True))
@@ -115,26 +128,32 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
     """The unit's score with its rank among siblings and the change against the previous period."""
     today = today or business_today()
     parent = unit.parent
-    mine = scorer(parent or unit, period, today).unit_score(unit)
+    subtree = scorer(parent or unit, period, today)
+    mine = subtree.unit_score(unit)
     previous_period = period.previous()
-    rank = previous_rank = None
-    siblings = 1
+    rank = previous_rank = peer_rank = None
+    siblings = peers = 1
     if parent is not None:
         now = children_totals(parent, period, today)
         then = children_totals(parent, previous_period, today)
         siblings = len(now)
         rank, previous_rank = _ranks_of(now)[unit.pk], _ranks_of(then).get(unit.pk)
         before_total = then.get(unit.pk, Decimal("0.00"))
+        same_kind = _peer_ids(parent, unit.kind)
+        peers = len(same_kind)
+        peer_rank = _ranks_of({pk: total for pk, total in now.items() if pk in same_kind})[unit.pk]
     else:
         before_total = unit_total(unit, previous_period, today)
     return {
         "unit": unit,
         "period": period,
         "judged_on": period.judged_on(today),
-        "score": mine.score,
+        "score": described_score(mine.score, subtree.methodology),
         "inputs": mine.inputs.counts(),
         "rank": rank,
         "siblings": siblings,
+        "peer_rank": peer_rank,
+        "peers": peers,
         "previous": {
             "period": previous_period,
             "total": before_total,
@@ -146,16 +165,30 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
 
 
 def rankings(
-    parent: Unit, period: Period, *, by: str, bands: Sequence[BandRule], today: dt.date | None = None
+    parent: Unit,
+    period: Period,
+    *,
+    by: str,
+    bands: Sequence[BandRule],
+    kind: str | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The parent's children ranked by total (or a group), with bands, deltas and the report figures."""
+    """The parent's children ranked by total (or a group), with bands, deltas and the report figures.
+
+    With ``kind``, only the children of that kind, ranked among themselves as the national portal ranks
+    them (communes among communes, departments among departments, centres apart); deltas, previous
+    ranks and the first-place streak compare with the same peers.
+    """
     today = today or business_today()
-    now_scores = scorer(parent, period, today).children_scores(parent)
-    before = children_totals(parent, period.previous(), today)
+    peers = _peer_ids(parent, kind)
+    now_scores = [s for s in scorer(parent, period, today).children_scores(parent) if s.unit.pk in peers]
+    before = {pk: t for pk, t in children_totals(parent, period.previous(), today).items() if pk in peers}
     if by == "total":
         then_rank = _ranks_of(before)
     else:
-        then_scores = scorer(parent, period.previous(), today).children_scores(parent)
+        then_scores = [
+            s for s in scorer(parent, period.previous(), today).children_scores(parent) if s.unit.pk in peers
+        ]
         then_rank = dict(zip([s.unit.pk for s in then_scores], _ranked(then_scores, by), strict=True))
     rows = []
     for item, rank in zip(now_scores, _ranked(now_scores, by), strict=True):
@@ -163,6 +196,7 @@ def rankings(
         rows.append(
             {
                 "unit": item.unit,
+                "kind": item.unit.kind,
                 "rank": rank,
                 "total": item.score.total,
                 "value": item.score.total if by == "total" else item.score.group(by).points,
@@ -181,6 +215,7 @@ def rankings(
         "parent": parent,
         "period": period,
         "by": by,
+        "kind": kind,
         "methodology_version": now_scores[0].score.methodology_version if now_scores else None,
         "methodology": now_scores[0].score.methodology if now_scores else None,
         "rows": rows,
@@ -190,20 +225,29 @@ def rankings(
             "top10_spread": top_spread(totals, 10),
             "band_gap": band_gap(totals, bands),
             "biggest_movers": movers,
-            "first_streak": first_place_streak(parent, period, rows, today=today),
+            "first_streak": first_place_streak(parent, period, rows, today=today, peers=peers),
         },
     }
 
 
-def first_place_streak(parent: Unit, period: Period, rows: list[dict], *, today: dt.date, limit: int = 12):
-    """How many consecutive periods (up to ``limit``) the current leader has been first."""
+def first_place_streak(
+    parent: Unit,
+    period: Period,
+    rows: list[dict],
+    *,
+    today: dt.date,
+    limit: int = 12,
+    peers: set[int] | None = None,
+):
+    """How many consecutive periods (up to ``limit``) the current leader has been first (among ``peers``)."""
     leaders = [r["unit"] for r in rows if r["rank"] == 1]
     if len(leaders) != 1 or period.kind == PeriodKind.RANGE:
         return None
     leader, streak, earlier = leaders[0], 1, period.previous()
     first = first_scored_day()
     while streak < limit and earlier.end >= first:
-        ranks = _ranks_of(children_totals(parent, earlier, today))
+        totals = children_totals(parent, earlier, today)
+        ranks = _ranks_of({pk: t for pk, t in totals.items() if peers is None or pk in peers})
         if ranks.get(leader.pk) != 1 or list(ranks.values()).count(1) != 1:
             break
         streak, earlier = streak + 1, earlier.previous()
@@ -301,62 +345,57 @@ def what_if(unit: Unit, period: Period, targets: dict[str, Decimal], *, today: d
     }
 
 
-def on_time_breakdown(unit: Unit, period: Period, by: str, *, today: dt.date | None = None) -> list[dict]:
-    """Early / on time / late among finished, in time / overdue among unfinished, average working days."""
+def on_time_breakdown(
+    unit: Unit,
+    period: Period,
+    by: str,
+    *,
+    kind: str | None = None,
+    ordering: str = breakdowns.DEFAULT_ORDERING,
+    today: dt.date | None = None,
+) -> list[dict]:
+    """On time, late and rate by child unit, procedure or field, with names (see :mod:`.breakdowns`)."""
     today = today or business_today()
-    per_procedure = totals_by_procedure(list(Unit.objects.subtree_of(unit)), period, today)
-    minutes_per_day = 480
-    groups: dict[Any, dict[str, int]] = {}
-    if by == "procedure":
-        names = dict(Procedure.objects.filter(pk__in=per_procedure).values_list("pk", "code"))
-        keys = {pid: names.get(pid, str(pid)) for pid in per_procedure}
-    else:
-        field_of = dict(
-            ProcedureVersion.objects.valid_on(period.end)
-            .filter(procedure_id__in=per_procedure)
-            .values_list("procedure_id", "field__code")
-        )
-        keys = {pid: field_of.get(pid, "") for pid in per_procedure}
-    for pid, counts in per_procedure.items():
-        bucket = groups.setdefault(keys[pid], dict.fromkeys(counts, 0))
-        for name, value in counts.items():
-            bucket[name] += value
-    field_names = dict(Field.objects.values_list("code", "name")) if by == "field" else {}
-    rows = []
-    for key, c in sorted(groups.items(), key=lambda item: -item[1]["in_period"]):
-        average = (
-            (Decimal(c["processing_minutes"]) / c["ended"] / minutes_per_day).quantize(Decimal("0.01"))
-            if c["ended"]
-            else None
-        )
-        rows.append(
-            {
-                "key": key,
-                "name": field_names.get(key, ""),
-                "in_period": c["in_period"],
-                "on_time": c["on_time"],
-                "ended_early": c["ended_early"],
-                "ended_on_time": c["ended_on_time"],
-                "ended_late": c["ended_late"],
-                "open_in_time": c["open_in_time"],
-                "open_overdue": c["open_overdue"],
-                "average_working_days": average,
-            }
-        )
-    return rows
+    return breakdowns.on_time_breakdown(unit, period, by, today=today, kind=kind, ordering=ordering)
 
 
 def dossier_ids_sql(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None):
     """The ids of the dossiers behind a count: the counting SQL's own conditions, so they always agree."""
     today = today or business_today()
-    if measure not in CONDITIONS:
-        raise ValueError(f"unknown measure {measure!r}")
+    condition = " OR ".join(CONDITIONS[part] for part in measure_parts(measure))
     cte, params = periods_cte([period], today)
     sql = (
         f"WITH {cte} SELECT d.id FROM dossiers_dossier d"
         " JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
         f" JOIN periods p ON {IN_SET}"
         " JOIN organisation_unit u ON u.id = d.handling_unit_id"
-        f" WHERE u.path LIKE %s AND {CONDITIONS[measure]}"
+        f" WHERE u.path LIKE %s AND ({condition})"
     )
     return sql, [*params, unit.path + "%"]
+
+
+def dossiers_behind_count(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None) -> int:
+    """How many dossiers :func:`dossier_ids_sql` lists: the statistics' own count, no COUNT(*).
+
+    It is the sum of the subtree's leaf aggregates (one grouped read of about one row per unit), the
+    number the score shows; for a named period it trails the list by the moment the aggregates take to
+    catch up with a change.
+    """
+    today = today or business_today()
+    parts = measure_parts(measure)
+    totals = totals_by_unit(list(Unit.objects.subtree_of(unit)), period, today)
+    return sum(t.counts[part] for t in totals.values() for part in parts)
+
+
+def dossiers_behind(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None) -> QuerySet:
+    """The dossiers behind a count, newest first: :func:`dossier_ids_sql`'s rows as a queryset.
+
+    The API's drill-down and the web console's dossier list both read this, so they list the same rows.
+    """
+    from django.db.models.expressions import RawSQL
+
+    from apps.dossiers.models import Dossier
+    from apps.dossiers.selectors import with_related
+
+    sql, params = dossier_ids_sql(unit, period, measure, today=today)
+    return with_related(Dossier.objects.filter(id__in=RawSQL(sql, params))).order_by("-received_at", "-id")

@@ -18,23 +18,16 @@ from apps.statistics.counting import select_leaf_rows
 from apps.statistics.models import COUNT_FIELDS
 from apps.statistics.periods import NAMED_KINDS, Period
 
-# A procedure-level indicator counts the procedures of a kind (e.g. online services the unit handles)
-# that showed some usage (a count > 0) in the period: name -> (usage count, procedure ids by unit kind).
-UsageRule = tuple[str, dict[str, list[int]]]
-
 
 @dataclass
 class Totals:
-    """Counts summed over some dossiers, and the procedure-level usage counts."""
+    """Counts summed over some dossiers."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
-    used: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: Totals) -> None:
         for name, value in other.counts.items():
             self.counts[name] += value
-        for name, value in other.used.items():
-            self.used[name] = self.used.get(name, 0) + value
 
 
 def _source(units: list[Unit], period: Period, today: dt.date) -> tuple[str, list]:
@@ -57,44 +50,39 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _usage_expression(count: str, procedures_by_kind: dict[str, list[int]]) -> tuple[str, list]:
-    """How many of the unit kind's listed procedures have a positive ``count``.
-
-    A leaf row is already one (unit, procedure) pair, so a plain SUM counts procedures without DISTINCT.
-    """
-    branches, params = [], []
-    for kind, procedure_ids in sorted(procedures_by_kind.items()):
-        ids = procedure_ids or [-1]
-        branches.append(f"(u.kind = %s AND l.procedure_id IN ({', '.join(['%s'] * len(ids))}))")
-        params += [kind, *ids]
-    condition = " OR ".join(branches) or "1 = 0"
-    return f"SUM(CASE WHEN l.{count} > 0 AND ({condition}) THEN 1 ELSE 0 END)", params
-
-
-def totals_by_unit(
-    units: list[Unit], period: Period, today: dt.date, usage: dict[str, UsageRule] | None = None
-) -> dict[int, Totals]:
+def totals_by_unit(units: list[Unit], period: Period, today: dt.date) -> dict[int, Totals]:
     """Each unit's *own* totals (not its descendants'), in one grouped read; units without rows are absent."""
-    usage = usage or {}
-    source, source_params = _source(units, period, today)
-    expressions, params = [f"SUM(l.{name})" for name in COUNT_FIELDS], []
-    for count, procedures_by_kind in usage.values():
-        expression, expression_params = _usage_expression(count, procedures_by_kind)
-        expressions.append(expression)
-        params += expression_params
-    sql = (
-        f"SELECT l.unit_id, {', '.join(expressions)} FROM {source}"
-        " JOIN organisation_unit u ON u.id = l.unit_id GROUP BY l.unit_id"
-    )
+    source, params = _source(units, period, today)
+    sums = ", ".join(f"SUM(l.{name})" for name in COUNT_FIELDS)
     result: dict[int, Totals] = defaultdict(Totals)
-    names = list(usage)
-    for row in _fetch(sql, params + source_params):  # the SELECT list's parameters come first
-        totals = result[row[0]]
-        values = row[1:]
-        totals.counts = {
-            name: int(v or 0) for name, v in zip(COUNT_FIELDS, values[: len(COUNT_FIELDS)], strict=True)
-        }
-        totals.used = {name: int(v or 0) for name, v in zip(names, values[len(COUNT_FIELDS) :], strict=True)}
+    for row in _fetch(f"SELECT l.unit_id, {sums} FROM {source} GROUP BY l.unit_id", params):
+        result[row[0]].counts = {name: int(v or 0) for name, v in zip(COUNT_FIELDS, row[1:], strict=True)}
+    return result
+
+
+# Usage a procedure-level indicator looks for: "offerings with an online dossier", "procedures with an
+# e-ID-connected dossier"... Each is a count of the leaf that must be positive.
+USAGE_COUNTS = ("online_received", "fee_paid_online", "fee_synced", "eid")
+
+
+def used_procedures(units: list[Unit], period: Period, today: dt.date) -> dict[int, dict[str, set[int]]]:
+    """Per unit, per usage count, the procedures whose leaf shows that usage in the period.
+
+    Sets rather than sums, because a parent counts some of these per online service (unit × procedure)
+    and others per distinct procedure; the scorer decides. A leaf row is one (unit, procedure) pair, so
+    no grouping is needed, and only rows with some usage are read.
+    """
+    source, params = _source(units, period, today)
+    columns = ", ".join(f"l.{name}" for name in USAGE_COUNTS)
+    any_usage = " OR ".join(f"l.{name} > 0" for name in USAGE_COUNTS)
+    result: dict[int, dict[str, set[int]]] = defaultdict(lambda: {name: set() for name in USAGE_COUNTS})
+    for unit_id, procedure_id, *values in _fetch(
+        f"SELECT l.unit_id, l.procedure_id, {columns} FROM {source} WHERE {any_usage}", params
+    ):
+        used = result[unit_id]
+        for name, value in zip(USAGE_COUNTS, values, strict=True):
+            if value:
+                used[name].add(procedure_id)
     return result
 
 

@@ -16,8 +16,16 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from apps.organisation.models import Unit
 from apps.statistics.counting import insert_leaf_rows
-from apps.statistics.models import COUNT_FIELDS, AggregateVersion, DirtyLeaf, LeafCounts, PeriodVersion
+from apps.statistics.models import (
+    COUNT_FIELDS,
+    AggregateVersion,
+    DirtyLeaf,
+    LeafCounts,
+    PeriodVersion,
+    ScoreSnapshot,
+)
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
 
 logger = logging.getLogger(__name__)
@@ -247,3 +255,18 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     inserted = _execute(*insert_leaf_rows(periods, on))
     bump_version(periods={(p.kind.value, p.start) for p in periods})
     return inserted
+
+
+def register_changed(authority: Unit, first_day: dt.date) -> None:
+    """A province's offerings or publication decisions changed from ``first_day`` on.
+
+    Those registers are read at scoring time, not stored in the leaves, so nothing is recomputed here:
+    read caches are told that everything may have changed, and the frozen scores of the province's
+    closed weeks and months from ``first_day`` on are dropped, to be scored again on first use.
+    """
+    units = Unit.objects.subtree_of(authority).values("pk")
+    for kind in (PeriodKind.WEEK, PeriodKind.MONTH):
+        ScoreSnapshot.objects.filter(
+            unit_id__in=units, period_kind=kind.value, period_start__gte=containing(kind, first_day).start
+        ).delete()
+    bump_version(everything=True)

@@ -40,8 +40,12 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+
 from apps.catalogue.models import TimeUnit
 from apps.core.errors import DomainError, ErrorCode
+from apps.workcalendar.reasons import translate_reason
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
@@ -92,12 +96,18 @@ class OutsideCalendarError(DomainError):
     """A date the calendar has not been materialised for: refusing beats guessing a deadline."""
 
     def __init__(self, day: dt.date | None, first: dt.date, last: dt.date, *, what: str = "") -> None:
-        covered = f"the working calendar covers {first.isoformat()} to {last.isoformat()}"
+        dates = {"first": first.isoformat(), "last": last.isoformat()}
         if day is None:
-            message = f"{what or 'The deadline'} falls after {last.isoformat()}: {covered}."
+            message = _(
+                "%(what)s falls after %(last)s: the working calendar covers %(first)s to %(last)s. "
+                "An administrator must extend the calendar."
+            ) % {**dates, "what": what or _("The deadline")}
         else:
-            message = f"{what or 'Date'} {day.isoformat()} is outside the working calendar: {covered}."
-        super().__init__(ErrorCode.OUTSIDE_CALENDAR, message + " An administrator must extend the calendar.")
+            message = _(
+                "%(what)s %(day)s is outside the working calendar: the working calendar covers %(first)s to "
+                "%(last)s. An administrator must extend the calendar."
+            ) % {**dates, "what": what or _("Date"), "day": day.isoformat()}
+        super().__init__(ErrorCode.OUTSIDE_CALENDAR, message)
         self.day = day
         self.first = first
         self.last = last
@@ -124,16 +134,33 @@ class DeadlineExplanation:
     make_up_days: list[NotableDay] = field(default_factory=list)
 
     def as_text(self) -> str:
-        """Plain-language lines; the API can show these verbatim."""
+        """Plain-language lines in the active language; the API can show these verbatim."""
         lines = [
-            f"Received {self.received_at:%a %d %b %Y %H:%M}.",
-            f"Counting starts {self.clock_start:%a %d %b %Y %H:%M}.",
+            _("Received %(at)s.") % {"at": _instant_text(self.received_at)},
+            _("Counting starts %(at)s.") % {"at": _instant_text(self.clock_start)},
             self.rule,
         ]
-        lines += [f"Skipped {d.date:%a %d %b %Y}: {d.reason}." for d in self.skipped_days]
-        lines += [f"Counted {d.date:%a %d %b %Y}: {d.reason}." for d in self.make_up_days]
-        lines.append(f"Due {self.due_at:%a %d %b %Y %H:%M}.")
+        lines += [
+            _("Skipped %(day)s: %(reason)s.") % {"day": _day_text(d.date), "reason": d.reason}
+            for d in self.skipped_days
+        ]
+        lines += [
+            _("Counted %(day)s: %(reason)s.") % {"day": _day_text(d.date), "reason": d.reason}
+            for d in self.make_up_days
+        ]
+        lines.append(_("Due %(at)s.") % {"at": _instant_text(self.due_at)})
         return "\n".join(lines)
+
+
+def _day_text(day: dt.date) -> str:
+    """The day as "Mon 23 Nov 2026" in English, "Thứ 2, 23/11/2026" in Vietnamese (pattern in the catalogue)."""
+    # Translators: a PHP-style date pattern (django.utils.dateformat): D weekday, d day, M month, Y year.
+    return dateformat.format(day, _("D d M Y"))
+
+
+def _instant_text(instant: dt.datetime) -> str:
+    # Translators: a PHP-style date-time pattern (django.utils.dateformat); H:i is the 24-hour time.
+    return dateformat.format(instant, _("D d M Y H:i"))
 
 
 class _DayLike(Protocol):
@@ -250,7 +277,7 @@ class WorkingCalendar:
     def _next_working_index(self, index: int) -> int:
         k = self._seq[index] + 1
         if k > self._last_seq:
-            raise OutsideCalendarError(None, self.first_date, self.last_date, what="The next working day")
+            raise OutsideCalendarError(None, self.first_date, self.last_date, what=_("The next working day"))
         return self._by_seq[k]
 
     def _local(self, instant: dt.datetime) -> dt.datetime:
@@ -367,7 +394,7 @@ class WorkingCalendar:
                 self._date(self._n - 1) + dt.timedelta(days=index - self._n + 1),
                 self.first_date,
                 self.last_date,
-                what="Due date",
+                what=_("Due date"),
             )
         if not self._working[index]:
             index = self._next_working_index(index)
@@ -378,11 +405,11 @@ class WorkingCalendar:
         position = self._position(received_at)
         k, offset = position // self._day_len + 1, position % self._day_len
         if k > self._last_seq:
-            raise OutsideCalendarError(None, self.first_date, self.last_date, what="The next working day")
+            raise OutsideCalendarError(None, self.first_date, self.last_date, what=_("The next working day"))
         if offset < self._morning_len:
             return self._midnights[self._by_seq[k]] + dt.timedelta(seconds=self._ae)
         if k + 1 > self._last_seq:
-            raise OutsideCalendarError(None, self.first_date, self.last_date, what="The next working day")
+            raise OutsideCalendarError(None, self.first_date, self.last_date, what=_("The next working day"))
         return self._midnights[self._by_seq[k + 1]] + dt.timedelta(seconds=self._me)
 
     def explain(self, received_at: dt.datetime, limit: Decimal | int, unit: str) -> DeadlineExplanation:
@@ -400,48 +427,74 @@ class WorkingCalendar:
             start = self.clock_start(received_at)
             in_morning = start.date() == due.date()
             rule = (
-                "Half a day: the clock starts in the morning, so due at the end of that afternoon."
+                _("Half a day: the clock starts in the morning, so due at the end of that afternoon.")
                 if in_morning
-                else "Half a day: the clock starts in the afternoon, so due at the end of the next working morning."
+                else _(
+                    "Half a day: the clock starts in the afternoon, so due at the end of the next working "
+                    "morning."
+                )
             )
             skipped_from = local.date()
         elif kind == _ADD:
             start = self.clock_start(received_at)
             working_minutes = amount // 60
             if unit == TimeUnit.WORKING_HOURS:
-                measure = f"{limit_text} working hour(s)"
+                measure = _("%(limit)s working hour(s)") % {"limit": limit_text}
             else:
-                measure = f"{limit_text} working day(s) × {self._day_len // 60} min"
-            rule = (
-                f"{measure} = {amount / 60:g} working minutes counted from the clock start; Saturdays, "
+                measure = _("%(limit)s working day(s) × %(minutes)s min") % {
+                    "limit": limit_text,
+                    "minutes": self._day_len // 60,
+                }
+            rule = _(
+                "%(measure)s = %(minutes)s working minutes counted from the clock start; Saturdays, "
                 "Sundays and days off are skipped, make-up working days count; a period filled exactly "
                 "ends at its closing time."
-            )
+            ) % {"measure": measure, "minutes": f"{amount / 60:g}"}
             skipped_from = local.date()
         elif kind == _SAME_DAY:
             s = local.hour * 3600 + local.minute * 60 + local.second
             index = self._index(local.date())
             if self._working[index] and s < self._cutoff:
                 start = self.clock_start(received_at)
-                rule = (
-                    f"Same day: received on a working day before {self.hours.same_day_cutoff:%H:%M}, "
-                    f"so due at {self.hours.afternoon_end:%H:%M} that day."
-                )
+                rule = _(
+                    "Same day: received on a working day before %(cutoff)s, so due at %(end)s that day."
+                ) % {
+                    "cutoff": f"{self.hours.same_day_cutoff:%H:%M}",
+                    "end": f"{self.hours.afternoon_end:%H:%M}",
+                }
             else:
                 start = self._at(self._next_working_index(index), self._ms)
-                rule = (
-                    f"Same day: received on a non-working day or at/after "
-                    f"{self.hours.same_day_cutoff:%H:%M}, so due at {self.hours.afternoon_end:%H:%M} "
+                rule = _(
+                    "Same day: received on a non-working day or at/after %(cutoff)s, so due at %(end)s "
                     "on the next working day."
-                )
+                ) % {
+                    "cutoff": f"{self.hours.same_day_cutoff:%H:%M}",
+                    "end": f"{self.hours.afternoon_end:%H:%M}",
+                }
             skipped_from = local.date()
         else:
             start = local.replace(microsecond=0)
             nominal = local.date() + dt.timedelta(days=amount)
-            rule = f"{limit_text} calendar day(s) from {local.date():%d %b %Y} = {nominal:%d %b %Y}"
+            counted = {
+                "limit": limit_text,
+                "start": dateformat.format(local.date(), _("d M Y")),
+                "nominal": dateformat.format(nominal, _("d M Y")),
+                "reason": translate_reason(self.day(nominal).reason),
+                "end": f"{self.hours.afternoon_end:%H:%M}",
+            }
             if nominal != due.date():
-                rule += f", not a working day ({self.day(nominal).reason}), so the next working day"
-            rule += f"; due at closing time {self.hours.afternoon_end:%H:%M}."
+                rule = (
+                    _(
+                        "%(limit)s calendar day(s) from %(start)s = %(nominal)s, not a working day (%(reason)s), "
+                        "so the next working day; due at closing time %(end)s."
+                    )
+                    % counted
+                )
+            else:
+                rule = (
+                    _("%(limit)s calendar day(s) from %(start)s = %(nominal)s; due at closing time %(end)s.")
+                    % counted
+                )
             skipped_from = nominal
         skipped: list[NotableDay] = []
         make_up: list[NotableDay] = []
@@ -449,9 +502,9 @@ class WorkingCalendar:
         while day <= due.date():
             entry = self.day(day)
             if not entry.is_working and (kind != _CALENDAR_DAYS or day < due.date()):
-                skipped.append(NotableDay(day, entry.reason or "non-working day"))
+                skipped.append(NotableDay(day, translate_reason(entry.reason or "non-working day")))
             elif entry.is_working and entry.reason and kind != _CALENDAR_DAYS and day >= start.date():
-                make_up.append(NotableDay(day, entry.reason))
+                make_up.append(NotableDay(day, translate_reason(entry.reason)))
             day += dt.timedelta(days=1)
         return DeadlineExplanation(
             received_at=local,

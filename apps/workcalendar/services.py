@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from apps.core.errors import DomainError, ErrorCode
 from apps.organisation.models import Unit
-from apps.workcalendar.deadlines import OfficeHours, WorkingCalendar
+from apps.workcalendar.deadlines import DeadlineExplanation, OfficeHours, WorkingCalendar
 from apps.workcalendar.models import DEFAULT_CALENDAR_CODE, Calendar, CalendarDay, CalendarException
 from apps.workcalendar.sources import ExceptionRow, compose_year_range, read_default_seed
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from apps.catalogue.models import Procedure
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +74,9 @@ def rebuild_calendar(
     """
     first_year, last_year = _year_range(calendar, first_year, last_year)
     if first_year > last_year:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "The first year must not be after the last year.")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, gettext("The first year must not be after the last year.")
+        )
     layers: list[list[ExceptionRow]] = []
     if not calendar.is_default:
         default = Calendar.objects.filter(code=DEFAULT_CALENDAR_CODE, province__isnull=True).first()
@@ -183,11 +192,26 @@ def load_working_calendar(calendar: Calendar) -> WorkingCalendar:
     if not days:
         raise DomainError(
             ErrorCode.OUTSIDE_CALENDAR,
-            f"The working calendar {calendar.code!r} has not been built yet; run ensure_default_calendar().",
+            gettext("The working calendar %(code)s has not been built yet; run ensure_default_calendar().")
+            % {"code": repr(calendar.code)},
         )
     return WorkingCalendar(
         days, office_hours(calendar), settings.TIME_ZONE, code=calendar.code, revision=calendar.revision
     )
+
+
+def explain_procedure_deadline(
+    procedure: Procedure, unit: Unit, received_at: dt.datetime, *, online: bool
+) -> DeadlineExplanation:
+    """The due date (and why) of a dossier of ``procedure`` received at ``unit`` at ``received_at``,
+    recording nothing: the API's deadline preview and the reception desk show the same thing."""
+    from apps.catalogue.models import TimeUnit
+    from apps.catalogue.rules import time_limit_for, version_for
+
+    calendar = calendar_for_unit(unit)
+    version = version_for(procedure, received_at.astimezone(calendar.tz).date())
+    limit = time_limit_for(version, online=online)
+    return calendar.explain(received_at, limit, TimeUnit(version.time_unit))
 
 
 def calendar_for_unit(unit: Unit | None) -> WorkingCalendar:
@@ -203,7 +227,8 @@ def calendar_for_unit(unit: Unit | None) -> WorkingCalendar:
     candidates = list(Calendar.objects.filter(condition).values_list("pk", "province_id", "revision"))
     if not candidates:
         raise DomainError(
-            ErrorCode.OUTSIDE_CALENDAR, "No working calendar is configured; run ensure_default_calendar()."
+            ErrorCode.OUTSIDE_CALENDAR,
+            gettext("No working calendar is configured; run ensure_default_calendar()."),
         )
     pk, _province, revision = max(candidates, key=lambda row: row[1] is not None)
     cached = _cache.get(pk)

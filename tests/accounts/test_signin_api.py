@@ -36,7 +36,9 @@ def test_wrong_credentials_then_429_in_the_error_format_with_retry_after(clerk, 
     refused = sign_in("wrong")
     assert refused.status_code == 429
     body = refused.json()
-    assert body["code"] == "throttled" and body["errors"] == [] and "sign-in" in body["message"]
+    assert body["code"] == "throttled" and body["errors"] == [] and "Đăng nhập sai" in body["message"]
+    english = sign_in("wrong", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["code"] == "throttled" and "sign-in" in english["message"]
     assert refused["Retry-After"] == "900"
     # The right password is refused too while the lock lasts (no oracle), from any address.
     assert sign_in(PASSWORD, address="198.51.100.9").status_code == 429

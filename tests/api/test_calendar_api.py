@@ -37,7 +37,14 @@ def test_deadline_preview_explains_the_done_when_example(clerk, procedure):
     body = response.json()
     assert body["due_at"] == "2026-02-25T16:30:00+07:00"
     assert "2026-02-17" in [d["date"] for d in body["skipped_days"]]
-    assert "Due Wed 25 Feb 2026 16:30." in body["text"]
+    assert "Hạn trả kết quả: 16:30 Thứ 4, 25/02/2026." in body["text"]  # Vietnamese by default
+    english = clerk.get(
+        "/api/v1/calendar/deadline/",
+        {"unit": "P1.100", "received_at": "2026-02-13T16:30:00+07:00", "procedure": procedure.code},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).json()
+    assert "Due Wed 25 Feb 2026 16:30." in english["text"]
+    assert english["due_at"] == body["due_at"] and english["skipped_days"][3]["date"] == "2026-02-17"
     direct = clerk.get(
         "/api/v1/calendar/deadline/",
         {

@@ -104,7 +104,7 @@ def test_detail_shows_history_and_pauses(mix, admin):
     assert body["supplement_requests"] == [
         {"number": 1, "requested_at": "2026-03-03T09:00:00+07:00", "completed_at": None, "reason": ""}
     ]
-    assert body["status_name"] == "supplement requested"
+    assert body["status"] == 5 and body["status_name"] == "yêu cầu bổ sung giấy tờ"  # Vietnamese by default
 
 
 def test_detail_query_count_does_not_grow_with_history(mix, admin, django_assert_max_num_queries):
@@ -178,5 +178,5 @@ def test_assign_to_another_unit(mix, users, client_for):
     assert bad.status_code == 400 and bad.json()["errors"][0] == {
         "field": "handling_unit",
         "code": "unknown_unit",
-        "message": "Unknown unit code 'ZZ'.",
+        "message": "Không có đơn vị với mã 'ZZ'.",
     }

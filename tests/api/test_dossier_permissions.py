@@ -113,6 +113,7 @@ def test_token_authentication(db, users, client):
         "last_name": "",
         "unit": "P1.100",
         "role": "clerk",
+        "role_name": "Cán bộ tiếp nhận (ghi nhận và chuyển xử lý hồ sơ đơn vị tiếp nhận)",
         "is_superuser": False,
     }
     wrong = client.post("/api/v1/auth/token/", {"username": "clerk_c1", "password": "nope"})

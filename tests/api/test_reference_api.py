@@ -17,11 +17,13 @@ def test_unit_detail_subtree_and_tree(tree, users, client_for):
         "code": "P1.100",
         "name": "Unit P1.100",
         "kind": "commune",
+        "kind_name": "Xã, phường, đặc khu",
         "parent": "P1",
         "depth": 1,
         "path": "P1/P1.100/",
         "is_active": True,
         "offers_electronic_certified_copy": False,
+        "area_type": "",  # urban / rural / disadvantaged; empty: as the parent unit
     }
     subtree = client.get("/api/v1/units/P1/subtree/?kind=commune").json()
     assert [u["code"] for u in subtree["results"]] == ["P1.100", "P1.101"]

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from apps.catalogue.rules import version_for
 from apps.core.actors import Actor
 from apps.dossiers import services
+from apps.dossiers.applicant import COLUMNS
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Dossier, DossierEvent, EventKind, Rating, SupplementRequest
 from apps.dossiers.services.receipt import compute_legal_due
@@ -36,8 +37,9 @@ NOW = "2026-03-31T17:30:00+07:00"
 NOW_INSTANT = dt.datetime.fromisoformat(NOW)
 SEED_ARGS = ["--dossiers", str(N), "--seed", "7", "--now", NOW, "--batch", "120"]
 
-# Fields a replay cannot reproduce (identity, receipt code, row timestamps).
-NOT_COMPARED = {"id", "code", "created_at", "updated_at"}
+# Fields a replay cannot reproduce (identity, receipt code, row timestamps; has_petition comes from the
+# demo petitions written through the petition services, compared with their links instead).
+NOT_COMPARED = {"id", "code", "created_at", "updated_at", "has_petition"}
 
 
 def seed(*args: str) -> str:
@@ -90,6 +92,9 @@ def replay(dossier: Dossier) -> Dossier:
         channel=dossier.channel,
         received_at=first.occurred_at,
         applicant_name=dossier.applicant_name,
+        applicant={
+            column: getattr(dossier, column) for column in COLUMNS.values() if column != "applicant_name"
+        },
         code=f"replay-{dossier.pk}",
         actor=actor,
     )
@@ -135,6 +140,7 @@ def test_seeded_dossiers_equal_a_replay_through_the_services(seeded):
         assert dossier_values(copy) == dossier_values(dossier), dossier.code
         assert history(copy) == history(dossier), dossier.code
         assert pauses(copy) == pauses(dossier), dossier.code
+        assert dossier.has_petition == dossier.petitions.exists(), dossier.code
 
 
 def test_reference_data_users_and_counts(seeded):
@@ -254,3 +260,36 @@ def test_if_empty_adds_nothing_and_the_same_seed_gives_the_same_dossiers(seeded)
     Dossier.objects.all().delete()
     seed(*SEED_ARGS)
     assert digest() == first
+
+
+def test_registers_give_each_province_its_own_transparency_and_offerings(seeded):
+    """Online dossiers only where the receiving unit offers the procedure; provinces differ on CKMB."""
+    from apps.catalogue.models import OnlineOffering, PublicationDecision
+    from apps.statistics import reports
+    from apps.statistics.periods import parse
+
+    assert "online offerings" in seeded and "publication decisions" in seeded
+    offered = dict(
+        ((unit, procedure), start)
+        for unit, procedure, start in OnlineOffering.objects.values_list(
+            "unit_id", "procedure_id", "valid_from"
+        )
+    )
+    online = Dossier.objects.filter(channel=2).values_list("receiving_unit_id", "procedure_id", "received_at")
+    assert online
+    for unit, procedure, received_at in online:
+        assert offered[(unit, procedure)] <= received_at.date()
+    distinct_procedures = OnlineOffering.objects.values("procedure").distinct().count()
+    assert OnlineOffering.objects.count() > 10 * distinct_procedures  # services outnumber procedures
+
+    provinces = Unit.objects.filter(parent=None, kind="province").order_by("code")
+    assert PublicationDecision.objects.values("authority").distinct().count() == provinces.count()
+    today = NOW_INSTANT.date()
+    transparency, no_data = set(), 0
+    for province in provinces[:12]:
+        for key in ("2026-01", "2026-02", "2026-03"):
+            result = reports.scorer(province, parse(key), today).unit_score(province).score
+            transparency.add(result.group("CKMB").points)
+            no_data += result.indicator("PUBLISH_ON_TIME").status == "no_data"
+    assert len(transparency) > 6  # provinces (and months) differ
+    assert no_data > 0  # some province had a month without decisions

@@ -156,8 +156,9 @@ def test_illegal_transition_changes_nothing(received):
 
 def test_start_processing_refuses_an_open_supplement(received):
     d = services.request_supplement(received, actor=CLERK, at=vn(2026, 2, 23, 8))
-    with pytest.raises(ConflictError, match="supplement"):
+    with pytest.raises(ConflictError, match="chờ bổ sung") as caught:  # "waits for a supplement"
         services.start_processing(d, actor=CLERK)
+    assert caught.value.code == "illegal_transition" and caught.value.field == "status"
 
 
 def test_event_time_before_the_previous_change_is_refused(received):

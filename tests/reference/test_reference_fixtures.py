@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from apps.catalogue.models import CONTENT_PARTS, Field, Procedure, ProcedureVersion
+from apps.catalogue.models import Field, Procedure, ProcedureVersion
 from apps.organisation.models import Unit, UnitKind
 from apps.organisation.services import create_unit
 
@@ -153,14 +153,8 @@ def test_second_versions_start_in_2026_and_change_limit_or_fee(reference_data) -
         )
 
 
-def test_published_parts_and_variety(reference_data) -> None:
+def test_catalogue_variety(reference_data) -> None:
     versions = list(ProcedureVersion.objects.all())
-    for version in versions:
-        assert isinstance(version.published_parts, list)
-        assert set(version.published_parts) <= set(CONTENT_PARTS), version
-    complete = sum(version.content_complete for version in versions)
-    assert len(versions) / 2 < complete < len(versions)
-
     current = [version for version in versions if version.valid_to is None]
     with_fee = sum(version.fee > 0 for version in current)
     assert 0.5 <= with_fee / len(current) <= 0.7
@@ -295,6 +289,10 @@ def test_admin_add_view_creates_unit_with_path(reference_data, client, admin_use
         ("admin:organisation_unit_add", ""),
         ("admin:catalogue_procedureversion_add", ""),
         ("admin:accounts_user_add", ""),
+        ("admin:catalogue_onlineoffering_changelist", "?level__exact=full&q=H44"),
+        ("admin:catalogue_onlineoffering_add", ""),
+        ("admin:catalogue_publicationdecision_changelist", "?q=1.0"),
+        ("admin:catalogue_publicationdecision_add", ""),
     ],
 )
 def test_admin_pages_render(reference_data, client, admin_user, url_name: str, query: str) -> None:
@@ -349,10 +347,14 @@ def test_procedure_version_admin_refuses_overlap(reference_data, client, admin_u
         "online_time_limit": "",
         "fee": "0",
         "online_level": "full",
-        "decision_date": "",
-        "effective_date": "",
-        "disclosure_date": "",
-        "published_parts": list(CONTENT_PARTS),
+        # the components inline: one document
+        "components-TOTAL_FORMS": "1",
+        "components-INITIAL_FORMS": "0",
+        "components-0-position": "1",
+        "components-0-name": "Tờ khai theo mẫu",
+        "components-0-form": "original",
+        "components-0-quantity": "1",
+        "components-0-mandatory": "on",
     }
     response = client.post(reverse("admin:catalogue_procedureversion_add"), data)
     assert response.status_code == 200
@@ -363,8 +365,10 @@ def test_procedure_version_admin_refuses_overlap(reference_data, client, admin_u
     response = client.post(reverse("admin:catalogue_procedureversion_add"), data)
     assert response.status_code == 302
     new = ProcedureVersion.objects.get(procedure=current.procedure, valid_from=dt.date(2026, 6, 1))
-    assert new.published_parts == list(CONTENT_PARTS)
-    assert new.fee == 0
+    assert (new.fee, new.online_level) == (0, "full")
+    assert [(c.position, c.name, c.mandatory) for c in new.components.all()] == [
+        (1, "Tờ khai theo mẫu", True)
+    ]
 
 
 def test_save_unit_refuses_a_move_under_its_own_descendant(reference_data) -> None:

@@ -36,8 +36,8 @@ def test_every_score_records_the_methodology_version():
 
     assert result.methodology_version == "766-2022-v1"
     assert result.to_dict()["methodology_version"] == "766-2022-v1"
-    assert result.to_dict()["methodology"] == {"code": "766-2022-v1", "revision": 2}
-    assert result.methodology_key == METHODOLOGY.key == "766-2022-v1 r2"
+    assert result.to_dict()["methodology"] == {"code": "766-2022-v1", "revision": 3}
+    assert result.methodology_key == METHODOLOGY.key == "766-2022-v1 r3"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,14 @@ def test_every_score_records_the_methodology_version():
         # ONLINE_PROCEDURES: 2 × min(1, A / 0.8)
         ("ONLINE_PROCEDURES", {"procedures_under_authority": 10, "procedures_online": 8}, "2.00"),
         ("ONLINE_PROCEDURES", {"procedures_under_authority": 10, "procedures_online": 4}, "1.00"),
+        # ONLINE_SERVICES_USED: 4 × B, B over online services (unit × procedure), not over procedures
+        (
+            "ONLINE_SERVICES_USED",
+            {"procedures_under_authority": 90, "procedures_online": 50, "online_services_offered": 1900}
+            | {"online_services_used": 500},
+            "1.05",
+        ),
+        ("ONLINE_SERVICES_USED", {"online_services_offered": 3, "online_services_used": 3}, "4.00"),
         # PAYMENT_FEE_SYNCED: cap 0.8 by default (unconfirmed)
         ("PAYMENT_FEE_SYNCED", {"fee_procedures": 10, "fee_procedures_synced": 6}, "1.50"),
         # REUSED_DIGITIZED_DATA: cap 0.8
@@ -302,6 +310,7 @@ def test_what_if(targets, gain):
         "province",
         procedures_under_authority=100,
         procedures_online=100,
+        online_services_offered=100,
         online_services_used=12,
         dossiers_received=10,
         dossiers_online_counted=5,
@@ -378,3 +387,40 @@ def test_total_of_needs_every_group_within_its_maximum():
 )
 def test_bands(total, band):
     assert METHODOLOGY.band_for(Decimal(total)).code == band
+
+
+@pytest.mark.parametrize(
+    ("counts", "a_points", "b_points"),
+    [
+        # the rule book's example: 50 of 90 procedures online (A), 500 of 1,900 online services used (B)
+        (
+            {
+                "procedures_under_authority": 90,
+                "procedures_online": 50,
+                "online_services_offered": 1900,
+                "online_services_used": 500,
+            },
+            "1.39",  # 2 × (50/90) / 0.8
+            "1.05",  # 4 × 500/1900; revision 2 divided by A's 50 and could not represent this
+        ),
+        # one procedure offered by 40 communes: 40 services, 10 used
+        (
+            {
+                "procedures_under_authority": 1,
+                "procedures_online": 1,
+                "online_services_offered": 40,
+                "online_services_used": 10,
+            },
+            "2.00",
+            "1.00",
+        ),
+        # no online service offered: B is 0 of 0, no data
+        ({"procedures_under_authority": 5}, "0.00", "0.00"),
+    ],
+)
+def test_online_services_outnumber_procedures(counts, a_points, b_points):
+    result = score(IndicatorInputs.zero("province", **counts), METHODOLOGY)
+
+    assert result.indicator("ONLINE_PROCEDURES").points == Decimal(a_points)
+    assert result.indicator("ONLINE_SERVICES_USED").points == Decimal(b_points)
+    assert result.indicator("ONLINE_SERVICES_USED").denominator == counts.get("online_services_offered", 0)

@@ -12,7 +12,7 @@ FACTS = {"procedures_with_decision": 40, "procedures_published_on_time": 38, "pr
 def test_zero_has_every_count_at_zero():
     inputs = IndicatorInputs.zero("commune")
 
-    assert len(COUNT_NAMES) == 33
+    assert len(COUNT_NAMES) == 34
     assert set(inputs.counts().values()) == {0}
     assert inputs.level == "commune"
 

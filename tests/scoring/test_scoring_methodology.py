@@ -55,7 +55,7 @@ def _write(directory: Path, data: dict) -> Path:
 
 def test_bundled_version_content():
     assert (V1.version, V1.decision, V1.valid_from) == ("766-2022-v1", "766/QĐ-TTg", dt.date(2022, 6, 23))
-    assert (V1.revision, V1.key) == (2, "766-2022-v1 r2")  # revision 2 corrects two misreadings of r1
+    assert (V1.revision, V1.key) == (3, "766-2022-v1 r3")  # r2 and r3 correct misreadings (CHANGELOG.md)
     assert [(g.code, g.max_points) for g in V1.groups] == [
         ("CKMB", 18),
         ("TDGQ", 20),

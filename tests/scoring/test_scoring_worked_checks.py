@@ -15,12 +15,14 @@ METHODOLOGY = Methodology.for_date(dt.date(2025, 3, 3))
 
 
 def _online_services_at_8_48() -> IndicatorInputs:
-    """A province whose online-services group is 8.48/12: A full (2), B = 12/100 (0.48), C capped (6)."""
+    """A province whose online-services group is 8.48/12: A = 72/90 reaches the cap (2), B = 228 of its
+    1,900 online services (unit × procedure offerings) used (4 × 0.12 = 0.48), C capped (6)."""
     return IndicatorInputs.zero(
         "province",
-        procedures_under_authority=100,
-        procedures_online=100,
-        online_services_used=12,
+        procedures_under_authority=90,
+        procedures_online=72,
+        online_services_offered=1900,
+        online_services_used=228,
         dossiers_received=10,
         dossiers_online_counted=5,
     )

@@ -88,7 +88,7 @@ def test_rankings_of_a_province(activity, supervisor):
     assert sum(body["summary"]["bands"].values()) == 3
     by_progress = supervisor.get(f"/api/v1/units/P1/rankings/?period={MARCH}&by=TDGQ").json()
     assert by_progress["rows"][0]["value"] == "20.00"
-    assert body["methodology"] == {"code": "766-2022-v1", "revision": 2}
+    assert body["methodology"] == {"code": "766-2022-v1", "revision": 3}
 
 
 def test_scope_and_bad_input(activity, users, client_for, supervisor):
@@ -117,7 +117,7 @@ def test_what_if_and_room(activity, supervisor):
     assert Decimal(body["projection"]["gain"]) == Decimal("20.00") - Decimal(change["current_points"])
     missing = [Decimal(r["missing"]) for r in body["room"]]
     assert missing == sorted(missing, reverse=True)
-    assert body["methodology"] == {"code": "766-2022-v1", "revision": 2}  # what-if says which rules it used
+    assert body["methodology"] == {"code": "766-2022-v1", "revision": 3}  # what-if says which rules it used
 
 
 def test_trend_snapshots_closed_periods(activity, supervisor):
@@ -137,9 +137,12 @@ def test_on_time_drill_down(activity, supervisor, procedure):
     assert rows == [
         {
             "key": procedure.code,
-            "name": "",
+            "name": procedure.version_on(parse(MARCH).end).name,  # from the version in force
+            "kind": None,
             "in_period": 9,
             "on_time": 6,
+            "late": 3,  # one finished late, two open and overdue
+            "rate": "0.6667",
             "ended_early": 6,  # finished the day after receipt, due three working days later
             "ended_on_time": 0,
             "ended_late": 1,
@@ -182,13 +185,15 @@ def test_current_week_is_the_default(activity, supervisor):
 def test_procedure_level_indicators_count_used_procedures(
     calendar, tree, supervisor, django_capture_on_commit_callbacks
 ):
-    from tests.factories import ProcedureVersionFactory
+    from tests.factories import OnlineOfferingFactory, ProcedureVersionFactory
 
     online_fee = ProcedureVersionFactory(
         online_level="full", fee=Decimal(20000), audience="citizen"
     ).procedure
-    ProcedureVersionFactory(online_level="partial", fee=Decimal(0))  # offered online, never used
+    unused = ProcedureVersionFactory(online_level="partial", fee=Decimal(0)).procedure
     ProcedureVersionFactory(online_level="none", fee=Decimal(0))
+    OnlineOfferingFactory(unit=tree["c1"], procedure=online_fee, level="full")
+    OnlineOfferingFactory(unit=tree["c1"], procedure=unused)  # offered online, never used
     with django_capture_on_commit_callbacks(execute=True):
         d = services.receive_dossier(
             procedure=online_fee, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 3, 3, 9), channel=2
@@ -255,7 +260,7 @@ def test_score_states_the_methodology_revision_and_scores_corrected_rules(
                 services.set_flag(d, Flag.APPLICANT_EID_VERIFIED, actor=S, at=vn(2026, 3, day, 10))
     body = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}").json()
 
-    assert body["score"]["methodology"] == {"code": "766-2022-v1", "revision": 2}
+    assert body["score"]["methodology"] == {"code": "766-2022-v1", "revision": 3}
     assert body["score"]["methodology_version"] == "766-2022-v1"
     by_code = _indicators(body)
     cases = [
@@ -310,6 +315,6 @@ def test_a_snapshot_of_an_earlier_revision_is_not_served(activity, tree, supervi
         unit=tree["c1"],
         period_kind="month",
         period_start=dt.date(2026, 3, 1),
-        methodology_version="766-2022-v1 r2",
+        methodology_version="766-2022-v1 r3",
     )
     assert str(stored.total) == score["total"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from apps.catalogue.models import TimeUnit
 from apps.core.errors import DomainError, ErrorCode
@@ -233,6 +234,14 @@ class TestPauses:
         assert working_calendar.effective_due_at(self.LEGAL, pauses) is None
 
 
+@pytest.fixture
+def english():
+    """The texts in English; the default language is Vietnamese (TestExplainInVietnamese)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.usefixtures("english")
 class TestExplain:
     def test_lists_the_skipped_tet_days(self, working_calendar):
         received = vn(2026, 2, 13, 16, 30)
@@ -280,6 +289,38 @@ class TestExplain:
         assert "next working day" in explanation.rule
 
 
+class TestExplainInVietnamese:
+    """Vietnamese is the default: holiday names, weekdays and dates as a Vietnamese reader writes them."""
+
+    def test_lists_the_skipped_tet_days(self, working_calendar):
+        explanation = working_calendar.explain(vn(2026, 2, 13, 16, 30), Decimal(3), TimeUnit.WORKING_DAYS)
+        skipped = {d.date: d.reason for d in explanation.skipped_days}
+        assert skipped[dt.date(2026, 2, 17)] == "ngày lễ: Tết Nguyên đán"
+        assert skipped[dt.date(2026, 2, 18)] == "ngày lễ: Mùng hai Tết Nguyên đán"
+        assert skipped[dt.date(2026, 2, 14)] == "ngày nghỉ cuối tuần"
+        text = explanation.as_text()
+        assert "Không tính Thứ 3, 17/02/2026: ngày lễ: Tết Nguyên đán." in text
+        assert text.endswith("Hạn trả kết quả: 16:30 Thứ 4, 25/02/2026.")
+
+    def test_lists_the_counted_make_up_saturday_with_its_announcement(self, working_calendar):
+        explanation = working_calendar.explain(vn(2026, 8, 20, 9), Decimal(5), TimeUnit.WORKING_DAYS)
+        assert [d.reason for d in explanation.make_up_days] == [
+            "ngày làm bù: Làm bù cho thứ Hai 31/8/2026 (kỳ nghỉ Quốc khánh)"
+        ]
+
+    def test_calendar_days_rule(self, working_calendar):
+        explanation = working_calendar.explain(vn(2026, 8, 20, 9), Decimal(10), TimeUnit.CALENDAR_DAYS)
+        assert "10 ngày tính từ 20/08/2026 = 30/08/2026" in explanation.rule
+        assert "không phải ngày làm việc (ngày nghỉ cuối tuần)" in explanation.rule
+
+    def test_outside_the_calendar(self, working_calendar):
+        with pytest.raises(OutsideCalendarError) as info:
+            working_calendar.due_at(vn(2023, 12, 31, 10), Decimal(1), TimeUnit.WORKING_DAYS)
+        assert info.value.code == ErrorCode.OUTSIDE_CALENDAR
+        assert "nằm ngoài lịch làm việc" in info.value.message and "2024-01-01" in info.value.message
+
+
+@pytest.mark.usefixtures("english")
 class TestOutsideRange:
     def test_receipt_before_the_range(self, working_calendar):
         with pytest.raises(OutsideCalendarError) as info:

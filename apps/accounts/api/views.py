@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import exceptions, serializers, status
@@ -15,7 +16,7 @@ from apps.accounts.auth import StaffTokenAuthentication
 from apps.accounts.models import User
 from apps.accounts.tokens import issue_token, revoke_all_tokens, revoke_token
 
-WRONG_CREDENTIALS = "Unable to log in with provided credentials."
+WRONG_CREDENTIALS = gettext_lazy("Unable to log in with provided credentials.")
 
 
 class TokenIn(serializers.Serializer):
@@ -32,10 +33,11 @@ class MeOut(serializers.ModelSerializer):
     # Plain text: machine clients' service accounts (``client:<name>``) fall outside the sign-up pattern.
     username = serializers.CharField(read_only=True)
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    role_name = serializers.CharField(source="get_role_display", read_only=True)
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "unit", "role", "is_superuser"]
+        fields = ["username", "first_name", "last_name", "unit", "role", "role_name", "is_superuser"]
 
 
 class TokenView(APIView):
@@ -63,7 +65,7 @@ class TokenView(APIView):
             attempt = throttling.begin_attempt(username, throttling.client_address(request))
         except throttling.SignInThrottled as refused:
             raise exceptions.Throttled(
-                wait=refused.wait, detail="Too many failed sign-in attempts."
+                wait=refused.wait, detail=gettext("Too many failed sign-in attempts.")
             ) from None
         user = authenticate(request._request, username=username, password=password)
         if user is None:
@@ -79,7 +81,9 @@ class HasStaffToken(IsAuthenticated):
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, AuthToken):
-            raise exceptions.NotAuthenticated("Send the token to revoke: `Authorization: Token <token>`.")
+            raise exceptions.NotAuthenticated(
+                gettext("Send the token to revoke: `Authorization: Token <token>`.")
+            )
         return super().has_permission(request, view)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -15,7 +16,7 @@ from apps.accounts.models import Role, User
 from apps.catalogue.api.serializers import (
     ProcedureDetailSerializer,
     ProcedureSerializer,
-    ProcedureVersionFactsIn,
+    ProcedureVersionOnlineIn,
     ProcedureVersionSerializer,
 )
 from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion, TimeUnit
@@ -69,6 +70,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     filterset_class = ProcedureFilter
+    extra_query_params = ("on",)  # read in initial(); any other unknown parameter answers 400
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -86,13 +88,19 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Procedure.objects.none()
         if self.action == "retrieve":
-            versions = ProcedureVersion.objects.select_related("field").order_by("-valid_from")
+            versions = (
+                ProcedureVersion.objects.select_related("field")
+                .prefetch_related("components")
+                .order_by("-valid_from")
+            )
             day = getattr(self.request, "parsed_on", timezone.localdate())
             return Procedure.objects.prefetch_related(
                 Prefetch("versions", queryset=versions),
                 Prefetch(
                     "versions",
-                    queryset=ProcedureVersion.objects.valid_on(day).select_related("field"),
+                    queryset=ProcedureVersion.objects.valid_on(day)
+                    .select_related("field")
+                    .prefetch_related("components"),
                     to_attr="versions_on_day",
                 ),
             )
@@ -106,7 +114,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
         return attach_current([super().get_object()])[0]
 
     @extend_schema(
-        summary="Record a version's publication facts and online service level (administrators)",
+        summary="Change the highest online level a version allows (administrators)",
         parameters=[
             OpenApiParameter(
                 "valid_from",
@@ -115,7 +123,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
                 description="First day of the version.",
             )
         ],
-        request=ProcedureVersionFactsIn,
+        request=ProcedureVersionOnlineIn,
         responses={200: ProcedureVersionSerializer, **COMMON_ERRORS},
     )
     @action(
@@ -128,7 +136,7 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def version(self, request: Request, code: str | None = None, valid_from: str | None = None) -> Response:
         if not can_record_catalogue_facts(request.user):
-            raise PermissionDenied("Only administrators may change the procedure catalogue.")
+            raise PermissionDenied(gettext("Only administrators may change the procedure catalogue."))
         try:
             day = DayField().run_validation(valid_from)
         except serializers.ValidationError as exc:
@@ -139,7 +147,9 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
             .first()
         )
         if version is None:
-            raise NotFound(f"Procedure {code} has no version starting {day}.")
-        data = ProcedureVersionFactsIn(instance=version, data=request.data, partial=True)
+            raise NotFound(
+                gettext("Procedure %(code)s has no version starting %(day)s.") % {"code": code, "day": day}
+            )
+        data = ProcedureVersionOnlineIn(instance=version, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(ProcedureVersionSerializer(data.save()).data)

@@ -20,6 +20,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from apps.core.errors import ErrorCode
@@ -32,7 +33,11 @@ MAX_OFFSET = dt.timedelta(hours=15, minutes=59)
 def day_problem(day: dt.date) -> str | None:
     """Why ``day`` is out of range, or None."""
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        return f"{day.isoformat()} is outside the years {MIN_YEAR}–{MAX_YEAR}."
+        return gettext("%(day)s is outside the years %(first)s–%(last)s.") % {
+            "day": day.isoformat(),
+            "first": MIN_YEAR,
+            "last": MAX_YEAR,
+        }
     return None
 
 
@@ -40,13 +45,17 @@ def instant_problem(instant: dt.datetime) -> str | None:
     """Why ``instant`` cannot be stored or computed with, or None."""
     offset = instant.utcoffset()
     if offset is not None and abs(offset) > MAX_OFFSET:
-        return f"{instant.isoformat()} has a UTC offset beyond ±15:59."
+        return gettext("%(at)s has a UTC offset beyond ±15:59.") % {"at": instant.isoformat()}
     problem = day_problem(instant.date())
     if problem is None and offset is not None:
         try:
             problem = day_problem((instant - offset).date())
         except OverflowError:
-            problem = f"{instant.isoformat()} is outside the years {MIN_YEAR}–{MAX_YEAR}."
+            problem = gettext("%(day)s is outside the years %(first)s–%(last)s.") % {
+                "day": instant.isoformat(),
+                "first": MIN_YEAR,
+                "last": MAX_YEAR,
+            }
     return problem
 
 

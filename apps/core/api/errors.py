@@ -3,7 +3,8 @@
     {"code": "validation_error", "message": "...", "errors": [{"field": "procedure", "code": "...", "message": "..."}]}
 
 ``code`` is stable and machine-readable; ``errors`` names each field at fault (dotted paths for nested
-items, ``null`` for errors about the whole request).
+items, ``null`` for errors about the whole request). ``message`` is for people, in the request's language
+(Vietnamese unless ``Accept-Language``/``?lang=`` asks for English); ``code`` never changes with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -54,7 +56,7 @@ def service_unavailable() -> tuple[dict[str, Any], dict[str, str]]:
     """Body and headers of the 503 answered while the database is unreachable (retryable, not a bug)."""
     body = server_error_body(
         ErrorCode.SERVICE_UNAVAILABLE,
-        "The service is temporarily unavailable; retry after Retry-After seconds.",
+        _("The service is temporarily unavailable; retry after Retry-After seconds."),
     )
     return body, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
 
@@ -98,11 +100,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     if isinstance(exc, DomainError):
         set_rollback()
-        errors = [{"field": exc.field, "code": str(exc.code), "message": exc.message}]
+        errors = getattr(exc, "errors", None) or [
+            {"field": exc.field, "code": str(exc.code), "message": exc.message}
+        ]
         return Response(error_body(exc.code, exc.message, errors), status=exc.status)
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is larger than the limit."),
+            error_body(ErrorCode.PAYLOAD_TOO_LARGE, _("The request body is larger than the limit.")),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):
@@ -117,12 +121,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = next((c for cls, c in _CODES_BY_EXCEPTION if isinstance(exc, cls)), None)
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_validation_detail(exc.detail)
-        body = error_body(ErrorCode.VALIDATION_ERROR, "The request has invalid fields.", errors)
+        body = error_body(ErrorCode.VALIDATION_ERROR, _("The request has invalid fields."), errors)
     else:
         message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail
         body = error_body(code or exc.default_code, str(message))
         if isinstance(exc, exceptions.ParseError):
-            body["message"] = f"The request body could not be parsed: {message}"
+            body["message"] = _("The request body could not be parsed: %(reason)s") % {"reason": message}
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,14 +23,16 @@ class CodeField(serializers.RelatedField):
     def to_internal_value(self, data: Any) -> Model:
         if not isinstance(data, str) or not data.strip():
             raise serializers.ValidationError(
-                f"Give the {self.noun} code as a non-empty string.", code="invalid"
+                gettext("Give the %(noun)s code as a non-empty string.") % {"noun": gettext(self.noun)},
+                code="invalid",
             )
         queryset: QuerySet = self.get_queryset()
         try:
             return queryset.get(code=data.strip())
         except queryset.model.DoesNotExist:
             raise serializers.ValidationError(
-                f"Unknown {self.noun} code {data!r}.", code=self.unknown_code
+                gettext("Unknown %(noun)s code %(code)s.") % {"noun": gettext(self.noun), "code": repr(data)},
+                code=self.unknown_code,
             ) from None
 
     def to_representation(self, value: Model) -> str:

@@ -18,6 +18,7 @@ from urllib import parse
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 
 from apps.core.api.dates import instant_problem
@@ -34,7 +35,9 @@ class BoundedPageNumberPagination(PageNumberPagination):
 
 def invalid_cursor(reason: str) -> DomainError:
     return DomainError(
-        ErrorCode.INVALID_CURSOR, f"The cursor is not one this API issued ({reason}).", field="cursor"
+        ErrorCode.INVALID_CURSOR,
+        gettext("The cursor is not one this API issued (%(reason)s).") % {"reason": reason},
+        field="cursor",
     )
 
 
@@ -93,3 +96,124 @@ class CheckedCursorPagination(CursorPagination):
 
 class DossierCursorPagination(CheckedCursorPagination):
     ordering = ("-received_at", "-id")
+
+
+_MAX_ID = 2**63 - 1  # the largest value a database integer column holds
+
+
+class KeysetCursorPagination(CheckedCursorPagination):
+    """A cursor over ``(field, id)`` for a client-chosen ordering (``?ordering=status``, ``-due_at``…).
+
+    DRF's cursor keeps only the first ordering field and counts an offset among equal values, which
+    breaks past ``offset_cutoff`` equal rows (thousands of dossiers share a status). Here the position
+    is the pair ``value|id``, unique, so every page is one indexed range query whatever the ties. Empty
+    values (a dossier without a due date) come last in either direction. ``orderings`` maps the
+    public names to model fields; the view passes the chosen one as ``key``.
+    """
+
+    orderings: dict[str, str] = {}
+    default_key = ""
+
+    def __init__(self, key: str | None = None) -> None:
+        self.key = key or self.default_key
+        descending = self.key.startswith("-")
+        self.field = self.orderings[self.key.lstrip("-")]
+        self.descending = descending
+        sign = "-" if descending else ""
+        self.ordering = (f"{sign}{self.field}", f"{sign}id")
+
+    def _order(self, reverse: bool):
+        from django.db.models import F
+
+        descending = self.descending != reverse
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        field, pk = F(self.field), F("id")
+        if descending:
+            return field.desc(**nulls), pk.desc()
+        return field.asc(**nulls), pk.asc()
+
+    def _after(self, value, pk: int, reverse: bool):
+        from django.db.models import Q
+
+        forward_desc = self.descending != reverse
+        cmp = "lt" if forward_desc else "gt"
+        f = self.field
+        if not reverse:
+            if value is None:
+                return Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
+            return (
+                Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk}) | Q(**{f"{f}__isnull": True})
+            )
+        if value is None:
+            return Q(**{f"{f}__isnull": False}) | Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
+        return Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk})
+
+    def _split(self, position: str) -> tuple[object, int]:
+        value, _sep, pk = position.rpartition("|")
+        if not (pk.isascii() and pk.isdigit()) or int(pk) > _MAX_ID or not value or value[0] not in "nv":
+            raise invalid_cursor("its position is not a value of the ordering")
+        if value == "n":
+            return None, int(pk)
+        field = self._model._meta.get_field(self.field) if self._model is not None else None
+        raw = value[1:]
+        if field is None:
+            return raw, int(pk)
+        try:
+            parsed = field.to_python(raw)
+        except DjangoValidationError:
+            raise invalid_cursor("its position is not a value of the ordering") from None
+        if parsed is None or (field.get_internal_type() == "DateTimeField" and instant_problem(parsed)):
+            raise invalid_cursor("its position is out of range")
+        if isinstance(parsed, int) and not -_MAX_ID <= parsed <= _MAX_ID:
+            raise invalid_cursor("its position is out of range")
+        return parsed, int(pk)
+
+    def _checked_position(self, position: str) -> str | None:
+        if "\x00" in position:
+            raise invalid_cursor("it holds a NUL character")
+        return position  # checked by _split once the model is known
+
+    def _get_position_from_instance(self, instance, ordering) -> str:
+        value = getattr(instance, self.field)
+        encoded = "n" if value is None else f"v{value.isoformat() if hasattr(value, 'isoformat') else value}"
+        return f"{encoded}|{instance.pk}"
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None):
+        self._model = queryset.model
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        if not self.page_size:
+            return None
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        offset, reverse, current = self.cursor if self.cursor is not None else (0, False, None)
+        queryset = queryset.order_by(*self._order(reverse))
+        if current is not None:
+            value, pk = self._split(current)
+            queryset = queryset.filter(self._after(value, pk, reverse))
+        results = list(queryset[offset : offset + self.page_size + 1])
+        self.page = results[: self.page_size]
+        following = (
+            self._get_position_from_instance(results[-1], self.ordering)
+            if len(results) > len(self.page)
+            else None
+        )
+        if reverse:
+            self.page = list(reversed(self.page))
+            self.has_next = current is not None or offset > 0
+            self.has_previous = following is not None
+            self.next_position, self.previous_position = current, following
+        else:
+            self.has_next = following is not None
+            self.has_previous = current is not None or offset > 0
+            self.next_position, self.previous_position = following, current
+        if (self.has_previous or self.has_next) and self.template is not None:
+            self.display_page_controls = True
+        return self.page
+
+
+class DossierOrderingPagination(KeysetCursorPagination):
+    """Dossier lists ordered by due date, receipt time or status (``-`` for descending)."""
+
+    orderings = {"due_at": "effective_due_at", "received_at": "received_at", "status": "status"}
+    default_key = "-received_at"

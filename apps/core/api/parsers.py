@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -77,13 +78,13 @@ def check_document(data: Any, text: str) -> None:
     limit = max_depth()
     # Nesting needs an opening bracket per level: a body with few brackets cannot be too deep.
     if text.count("[") + text.count("{") > limit and depth_of(data) > limit:
-        raise ParseError(f"JSON nested deeper than {limit} levels.")
+        raise ParseError(gettext("JSON nested deeper than %(limit)s levels.") % {"limit": limit})
     if "\\u0000" in text:  # the only way a NUL gets into strict JSON
         path = nul_path(data)
         if path is not None:
             raise DomainError(
                 ErrorCode.NUL_CHARACTER,
-                "Text may not contain the NUL character (\\u0000).",
+                gettext("Text may not contain the NUL character (\\u0000)."),
                 field=path or None,
             )
 
@@ -93,9 +94,11 @@ def loads(text: str) -> Any:
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise ParseError(f"JSON nested deeper than {max_depth()} levels.") from None
+        raise ParseError(
+            gettext("JSON nested deeper than %(limit)s levels.") % {"limit": max_depth()}
+        ) from None
     except ValueError as exc:
-        raise ParseError(f"JSON parse error - {exc}") from None
+        raise ParseError(gettext("JSON parse error - %(reason)s") % {"reason": exc}) from None
     check_document(data, text)
     return data
 
@@ -113,5 +116,8 @@ class SafeJSONParser(JSONParser):
         try:
             text = codecs.getreader(encoding)(stream).read() if stream is not None else ""
         except (UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(f"The body is not valid {encoding}: {exc}") from None
+            raise ParseError(
+                gettext("The body is not valid %(encoding)s: %(reason)s")
+                % {"encoding": encoding, "reason": exc}
+            ) from None
         return loads(text)

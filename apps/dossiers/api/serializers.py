@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
-from apps.catalogue.models import Procedure
+from apps.catalogue.models import ComponentForm, Procedure
 from apps.core.api.dates import InstantField
 from apps.core.api.fields import HISTORY_FIELDS, ActorField, CodeField
 from apps.core.errors import ErrorCode
+from apps.dossiers.applicant import ApplicantKind, came_by, clean_applicant, mask_id_number, mask_phone
+from apps.dossiers.documents import DocumentIn as DocumentValue
 from apps.dossiers.flags import Flag
-from apps.dossiers.models import Channel, Dossier, DossierEvent, Rating, SupplementRequest
+from apps.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, Rating, SupplementRequest
 from apps.dossiers.status import Status
 from apps.organisation.models import Unit
 from apps.workcalendar.api.serializers import ExplanationOut
@@ -20,6 +25,85 @@ def unit_field(**kwargs) -> CodeField:
 
 
 # ---- input -------------------------------------------------------------------------------------
+
+
+class ApplicantIn(serializers.Serializer):
+    """The applicant object's documented shape (``ApplicantField`` does the checking)."""
+
+    kind = serializers.ChoiceField(choices=ApplicantKind.choices, required=False, help_text="Default person.")
+    name = serializers.CharField(required=False, max_length=255)
+    id_number = serializers.CharField(
+        required=False,
+        help_text="12-digit citizen identity number (province code, century/sex, year, serial).",
+    )
+    tax_code = serializers.CharField(
+        required=False, help_text="Organisations: 10 digits, or 13 as NNNNNNNNNN-NNN."
+    )
+    phone = serializers.CharField(
+        required=False, help_text="Vietnamese mobile (10 digits) or landline (11, 02…); +84 accepted."
+    )
+    email = serializers.EmailField(required=False)
+    province = serializers.CharField(required=False, max_length=128)
+    commune = serializers.CharField(required=False, max_length=128)
+    street = serializers.CharField(required=False, max_length=255)
+
+
+@extend_schema_field(ApplicantIn)
+class ApplicantField(serializers.Field):
+    """The applicant object, checked by the rules of apps/dossiers/applicant.py (shared with ingest).
+
+    Its value is the dossier columns to write; errors name ``applicant.<key>``.
+    """
+
+    default_error_messages = {"not_an_object": _("Send the applicant as an object.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
+        values, errors = clean_applicant(data)
+        if errors:
+            raise serializers.ValidationError(
+                {key: [ErrorDetail(message, code=code)] for key, code, message in errors}
+            )
+        return values
+
+    def to_representation(self, value):  # input only
+        return value
+
+
+class DocumentIn(serializers.Serializer):
+    """One document received: a component of the procedure version (its position) or another document."""
+
+    component = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=999,
+        help_text="Position in the version's list.",
+    )
+    name = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    form = serializers.ChoiceField(choices=ComponentForm.choices, required=False, default="")
+    quantity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=999)
+    digitized = serializers.BooleanField(default=False)
+    reused = serializers.BooleanField(default=False, help_text="Taken from digitized data instead of paper.")
+
+    def to_internal_value(self, data):
+        return DocumentValue(**super().to_internal_value(data))
+
+
+DOCUMENTS_HELP = (
+    "The documents received. A mandatory component missing is refused (400 `missing_mandatory_documents`) "
+    "unless missing_documents_reason says why. Absent: no documents are recorded."
+)
+
+
+class DocumentsIn(serializers.Serializer):
+    """The documents received, recorded again (after scanning, or a document brought later)."""
+
+    documents = DocumentIn(many=True, max_length=200, help_text=DOCUMENTS_HELP)
+    missing_documents_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(help_text="Why the documents are recorded again (kept in the history).")
+    at = InstantField(required=False, help_text="When; default now.")
 
 
 class DossierCreateIn(serializers.Serializer):
@@ -41,7 +125,15 @@ class DossierCreateIn(serializers.Serializer):
     received_at = InstantField(
         required=False, help_text="Receipt (or registration) time; default now; never in the future."
     )
-    applicant_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    applicant_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        default="",
+        help_text="Older clients: `applicant.name`.",
+    )
+    applicant = ApplicantField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
     fee_amount = serializers.DecimalField(
         max_digits=14,
         decimal_places=0,
@@ -71,6 +163,41 @@ class DossierCreateIn(serializers.Serializer):
     )
     external_id = serializers.CharField(required=False, max_length=128)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    documents = DocumentIn(many=True, required=False, max_length=200, help_text=DOCUMENTS_HELP)
+    missing_documents_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class DossierCorrectIn(serializers.Serializer):
+    """A correction of descriptive fields; receipt facts go through ``correct-receipt``."""
+
+    reason = serializers.CharField(help_text="Why the dossier is corrected (kept in its history).")
+    applicant = ApplicantField(required=False, help_text="Only the keys to correct; an empty string clears.")
+    fee_amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=0, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    at = InstantField(required=False, help_text="When it was corrected; default now.")
+
+
+class ReceiptCorrectIn(serializers.Serializer):
+    """Receipt facts to correct (administrators); the due date is computed again."""
+
+    reason = serializers.CharField(help_text="Why the receipt is corrected (kept in its history).")
+    procedure = CodeField(
+        queryset=Procedure.objects.all(),
+        unknown_code=ErrorCode.UNKNOWN_PROCEDURE,
+        noun="procedure",
+        required=False,
+    )
+    receiving_unit = unit_field(required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    received_at = InstantField(required=False, help_text="Never in the future, nor after the next step.")
+
+    def validate(self, attrs):
+        if not set(attrs) - {"reason"}:
+            raise serializers.ValidationError(
+                _("Name at least one of procedure, receiving_unit, channel, received_at."),
+                code="nothing_to_correct",
+            )
+        return attrs
 
 
 class ActionIn(serializers.Serializer):
@@ -120,6 +247,41 @@ class SupplementRequestOut(serializers.ModelSerializer):
         fields = ["number", "requested_at", "completed_at", "reason"]
 
 
+class AddressOut(serializers.Serializer):
+    province = serializers.CharField(source="applicant_province", read_only=True)
+    commune = serializers.CharField(source="applicant_commune", read_only=True)
+    street = serializers.CharField(source="applicant_street", read_only=True)
+
+
+class ApplicantOut(serializers.Serializer):
+    """The applicant in full: the dossier detail, read by users in scope."""
+
+    kind = serializers.ChoiceField(choices=ApplicantKind.choices, source="applicant_kind", read_only=True)
+    name = serializers.CharField(source="applicant_name", read_only=True)
+    id_number = serializers.CharField(source="applicant_id_number", read_only=True)
+    tax_code = serializers.CharField(source="applicant_tax_code", read_only=True)
+    phone = serializers.CharField(source="applicant_phone", read_only=True)
+    email = serializers.CharField(source="applicant_email", read_only=True)
+    address = AddressOut(source="*", read_only=True)
+    came_by = serializers.SerializerMethodField(help_text="From the channel: in person, by post, online.")
+
+    def get_came_by(self, dossier: Dossier) -> str:
+        return came_by(dossier.channel).value
+
+
+class MaskedApplicantOut(ApplicantOut):
+    """The applicant in lists: identity number and phone masked (``0010******89``, ``0912***678``)."""
+
+    id_number = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+
+    def get_id_number(self, dossier: Dossier) -> str:
+        return mask_id_number(dossier.applicant_id_number) if dossier.applicant_id_number else ""
+
+    def get_phone(self, dossier: Dossier) -> str:
+        return mask_phone(dossier.applicant_phone) if dossier.applicant_phone else ""
+
+
 class DossierOut(serializers.ModelSerializer):
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     procedure_version = serializers.DateField(source="procedure_version.valid_from", read_only=True)
@@ -127,6 +289,10 @@ class DossierOut(serializers.ModelSerializer):
     handling_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status_name = serializers.CharField(source="get_status_display", read_only=True)
     channel_name = serializers.CharField(source="get_channel_display", read_only=True)
+    timeliness_name = serializers.CharField(
+        source="get_timeliness_display", read_only=True, help_text="Empty until processing ends."
+    )
+    applicant = MaskedApplicantOut(source="*", read_only=True)
 
     class Meta:
         model = Dossier
@@ -141,6 +307,7 @@ class DossierOut(serializers.ModelSerializer):
             "channel",
             "channel_name",
             "applicant_name",
+            "applicant",
             "status",
             "status_name",
             "registered_at",
@@ -153,6 +320,7 @@ class DossierOut(serializers.ModelSerializer):
             "returned_at",
             "ended_at",
             "timeliness",
+            "timeliness_name",
             "fee_amount",
             *[flag.value for flag in Flag],
             "rating",
@@ -162,12 +330,31 @@ class DossierOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DocumentOut(serializers.ModelSerializer):
+    component = serializers.IntegerField(source="component.position", allow_null=True, read_only=True)
+    mandatory = serializers.BooleanField(source="component.mandatory", allow_null=True, read_only=True)
+
+    class Meta:
+        model = DossierDocument
+        fields = ["position", "component", "name", "form", "quantity", "mandatory", "digitized", "reused"]
+        read_only_fields = fields
+
+
 class DossierDetailOut(DossierOut):
+    applicant = ApplicantOut(source="*", read_only=True)
     events = EventOut(many=True, read_only=True)
     supplement_requests = SupplementRequestOut(many=True, read_only=True)
+    documents = DocumentOut(many=True, read_only=True)
 
     class Meta(DossierOut.Meta):
-        fields = [*DossierOut.Meta.fields, "supplement_requests", "events"]
+        fields = [
+            *DossierOut.Meta.fields,
+            "notes",
+            "documents",
+            "missing_documents_reason",
+            "supplement_requests",
+            "events",
+        ]
         read_only_fields = fields
 
 

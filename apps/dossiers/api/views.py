@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from django.utils.translation import gettext
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -15,15 +17,23 @@ from rest_framework.serializers import Serializer
 
 from apps.accounts.routing import check_route
 from apps.core.actors import Actor
-from apps.core.api.pagination import DossierCursorPagination
+from apps.core.api.pagination import DossierCursorPagination, DossierOrderingPagination
 from apps.core.api.schema import COMMON_ERRORS, error
-from apps.core.errors import ErrorCode, ScopeError
+from apps.core.errors import DomainError, ErrorCode, ScopeError
 from apps.dossiers import services
 from apps.dossiers.api import serializers as s
 from apps.dossiers.api.filters import DossierFilter
-from apps.dossiers.models import Dossier, DossierEvent
-from apps.dossiers.permissions import can_act_on, can_create_at, identifier_refusal, visible_dossiers
+from apps.dossiers.models import Dossier, DossierDocument, DossierEvent
+from apps.dossiers.permissions import (
+    can_act_on,
+    can_correct_receipt,
+    can_create_at,
+    identifier_refusal,
+    visible_dossiers,
+)
 from apps.dossiers.selectors import explain_legal_due, with_related
+from apps.dossiers.services.corrections import RECEIPT_FIELDS
+from apps.dossiers.slip import render_slip, slip_data
 from apps.dossiers.status import Status
 from apps.integrations.auth import source_system_for
 from apps.workcalendar.services import calendar_for_unit
@@ -45,6 +55,16 @@ def _action_schema(summary: str, request: type[Serializer] = s.ActionIn):
     return extend_schema(summary=summary, request=request, responses={200: s.DossierDetailOut, **ERRORS})
 
 
+ORDERING_PARAMETER = OpenApiParameter(
+    "ordering",
+    str,
+    enum=[f"{sign}{key}" for key in DossierOrderingPagination.orderings for sign in ("", "-")],
+    description="Order by due date, receipt time or status (`-` descending; empty values last). "
+    "Default: newest receipt first.",
+)
+
+
+@extend_schema_view(list=extend_schema(parameters=[ORDERING_PARAMETER]))
 class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Dossiers in the user's unit subtree, looked up by receipt code."""
 
@@ -52,6 +72,27 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[^/]+"
     filterset_class = DossierFilter
     pagination_class = DossierCursorPagination
+    #: Read by the list besides its filters (apps/core/api/params.py refuses any other parameter).
+    extra_query_params = ("ordering",)
+
+    @property
+    def paginator(self):
+        """Newest receipt first by default; ``?ordering=`` (due_at, received_at, status, ``-`` for
+        descending) switches to a keyset cursor over that field and the id."""
+        if not hasattr(self, "_paginator"):
+            key = self.request.query_params.get("ordering") if self.action == "list" else None
+            if key is None:
+                self._paginator = self.pagination_class()
+            elif key.lstrip("-") not in DossierOrderingPagination.orderings:
+                known = ", ".join(f"{k}, -{k}" for k in DossierOrderingPagination.orderings)
+                raise DomainError(
+                    ErrorCode.VALIDATION_ERROR,
+                    gettext("Unknown ordering %(key)s; use one of %(known)s.") % {"key": key, "known": known},
+                    field="ordering",
+                )
+            else:
+                self._paginator = DossierOrderingPagination(key)
+        return self._paginator
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -60,7 +101,12 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if self.action == "list":
             return queryset.order_by("-received_at", "-id")
         events = DossierEvent.objects.select_related("actor_user").order_by("occurred_at", "id")
-        return queryset.prefetch_related(Prefetch("events", queryset=events), "supplement_requests")
+        documents = DossierDocument.objects.select_related("component").order_by("position")
+        return queryset.prefetch_related(
+            Prefetch("events", queryset=events),
+            "supplement_requests",
+            Prefetch("documents", queryset=documents),
+        )
 
     def get_serializer_class(self):
         return s.DossierOut if self.action == "list" else s.DossierDetailOut
@@ -71,7 +117,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _writable(self) -> Dossier:
         dossier = self.get_object()
         if not can_act_on(self.request.user, dossier):
-            raise PermissionDenied("Your role and unit do not allow changing this dossier.")
+            raise PermissionDenied(gettext("Your role and unit do not allow changing this dossier."))
         return dossier
 
     def _respond(self, dossier: Dossier, code: int = status.HTTP_200_OK) -> Response:
@@ -86,7 +132,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             events = DossierEvent.objects.select_related("actor_user").order_by("occurred_at", "id")
             fresh = (
                 with_related(Dossier.objects.filter(pk=dossier.pk))
-                .prefetch_related(Prefetch("events", queryset=events), "supplement_requests")
+                .prefetch_related(Prefetch("events", queryset=events), "supplement_requests", "documents")
                 .get()
             )
         return Response(s.DossierDetailOut(fresh).data, status=code)
@@ -110,7 +156,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not can_create_at(request.user, values["receiving_unit"]):
             raise ScopeError(
                 ErrorCode.UNIT_OUT_OF_SCOPE,
-                "You may only receive dossiers at your own unit (clerks and administrators).",
+                gettext("You may only receive dossiers at your own unit (clerks and administrators)."),
                 field="receiving_unit",
             )
         if "handling_unit" in values:
@@ -126,6 +172,15 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if refusal is not None:
             raise refusal
         if values.pop("status") == Status.REGISTERED:
+            if "documents" in values:
+                raise DomainError(
+                    ErrorCode.VALIDATION_ERROR,
+                    gettext(
+                        "Documents are recorded when the dossier is received (status 2), not at registration."
+                    ),
+                    field="documents",
+                )
+            values.pop("missing_documents_reason", None)
             values.pop("channel")
             values.pop("fee_amount", None)
             values["registered_at"] = values.pop("received_at", None)
@@ -227,6 +282,16 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         flag = values.pop("flag")
         return self._respond(services.set_flag(dossier, flag, actor=self._actor(), **values))
 
+    @_action_schema(
+        "Record the documents received again, with a reason (digitization follows)", s.DocumentsIn
+    )
+    @action(detail=True, methods=["post"])
+    def documents(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        data = s.DocumentsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._respond(services.record_documents(dossier, actor=self._actor(), **data.validated_data))
+
     @_action_schema("Record the applicant's rating", s.RatingIn)
     @action(detail=True, methods=["post"])
     def rate(self, request: Request, code: str | None = None) -> Response:
@@ -236,3 +301,71 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         values = dict(data.validated_data)
         rating = values.pop("rating")
         return self._respond(services.rate_dossier(dossier, rating, actor=self._actor(), **values))
+
+    @extend_schema(
+        summary="Correct descriptive fields (applicant, contact, fee, notes) with a reason",
+        request=s.DossierCorrectIn,
+        responses={
+            200: s.DossierDetailOut,
+            **ERRORS,
+            400: error("`validation_error`, or `use_correct_receipt` for a receipt fact"),
+        },
+    )
+    def partial_update(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        body = request.data if isinstance(request.data, dict) else {}
+        receipt = [name for name in RECEIPT_FIELDS if name in body]
+        if receipt:
+            raise DomainError(
+                ErrorCode.USE_CORRECT_RECEIPT,
+                gettext("%(fields)s fix the legal due date: an administrator corrects them with POST "
+                  "/dossiers/{code}/correct-receipt/.") % {"fields": ", ".join(receipt)},
+                field=receipt[0],
+            )  # fmt: skip
+        data = s.DossierCorrectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        unknown = sorted(set(body) - set(s.DossierCorrectIn().fields))
+        if unknown:
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR,
+                gettext("These fields cannot be corrected here: %(fields)s.")
+                % {"fields": ", ".join(unknown)},
+                field=unknown[0],
+            )
+        return self._respond(services.correct_dossier(dossier, actor=self._actor(), **data.validated_data))
+
+    @extend_schema(
+        summary="Correct the receipt facts (administrators); the due date and statistics follow",
+        request=s.ReceiptCorrectIn,
+        responses={200: s.DossierDetailOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="correct-receipt")
+    def correct_receipt(self, request: Request, code: str | None = None) -> Response:
+        dossier = self.get_object()
+        if not can_correct_receipt(request.user, dossier):
+            raise PermissionDenied(
+                gettext("Only an administrator of the dossier's units corrects its receipt.")
+            )
+        data = s.ReceiptCorrectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        unit = values.get("receiving_unit")
+        if unit is not None:
+            if not can_create_at(request.user, unit):
+                raise ScopeError(
+                    ErrorCode.UNIT_OUT_OF_SCOPE,
+                    gettext("The corrected receiving unit must be one you administer."),
+                    field="receiving_unit",
+                )
+            check_route(request.user, receiving_unit=unit, target=dossier.handling_unit)
+        return self._respond(services.correct_receipt(dossier, actor=self._actor(), **values))
+
+    @extend_schema(
+        summary="The receipt and appointment slip, printable (HTML)",
+        responses={(200, "text/html"): str, **COMMON_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def slip(self, request: Request, code: str | None = None) -> HttpResponse:
+        return HttpResponse(
+            render_slip(slip_data(self.get_object())), content_type="text/html; charset=utf-8"
+        )

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from psycopg.errors import UniqueViolation
 
 from apps.accounts.routing import route_allowed
@@ -40,6 +41,7 @@ from apps.catalogue.rules import time_limit_for
 from apps.core.actors import Actor
 from apps.core.api.dates import instant_problem
 from apps.core.errors import DomainError, ErrorCode
+from apps.dossiers.applicant import ApplicantKind, clean_applicant, fold, kind_problem
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, SupplementRequest
 from apps.dossiers.receipt_codes import CodeBlocks
@@ -134,6 +136,7 @@ class _DossierIn:
     applicant_name: str | None
     fee_amount: Decimal | None
     flags: dict[str, bool]
+    applicant: dict[str, str] | None = None  # dossier columns (apps/dossiers/applicant.py), name included
 
 
 @dataclass(slots=True)
@@ -154,19 +157,19 @@ def _text(raw: dict, name: str, out: Outcome, *, required: bool, max_length: int
             return value
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            out.reject(name, "required", "This field is required.")
+            out.reject(name, "required", gettext("This field is required."))
         return None
     if isinstance(value, int | float) and not isinstance(value, bool) and name == "external_id":
         value = str(value)
     if not isinstance(value, str):
-        out.reject(name, "invalid", "Expected a string.")
+        out.reject(name, "invalid", gettext("Expected a string."))
         return None
     value = value.strip()
     if len(value) > max_length:
-        out.reject(name, "max_length", f"At most {max_length} characters.")
+        out.reject(name, "max_length", gettext("At most %(n)d characters.") % {"n": max_length})
         return None
     if "\x00" in value:  # PostgreSQL cannot store it (files read by import_dossiers reach here unparsed)
-        out.reject(name, ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
+        out.reject(name, ErrorCode.NUL_CHARACTER, gettext("Text may not contain the NUL character."))
         return None
     return value
 
@@ -177,15 +180,20 @@ def _integer(
     value = raw.get(name)
     if value is None or value == "":
         if default is None:
-            out.reject(name, "required", "This field is required.")
+            out.reject(name, "required", gettext("This field is required."))
         return default
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
-        out.reject(name, "invalid", "Expected an integer.")
+        out.reject(name, "invalid", gettext("Expected an integer."))
         return None
     if value not in choices:
-        out.reject(name, "invalid_choice", f"{value} is not one of {', '.join(map(str, choices))}.")
+        out.reject(
+            name,
+            "invalid_choice",
+            gettext("%(value)s is not one of %(choices)s.")
+            % {"value": value, "choices": ", ".join(map(str, choices))},
+        )
         return None
     return value
 
@@ -193,25 +201,27 @@ def _integer(
 def _instant(raw: dict, name: str, out: Outcome, now: dt.datetime) -> dt.datetime | None:
     value = raw.get(name)
     if value is None or value == "":
-        out.reject(name, "required", "This field is required.")
+        out.reject(name, "required", gettext("This field is required."))
         return None
     if not isinstance(value, str):
-        out.reject(name, "invalid", "Expected an ISO 8601 date-time string.")
+        out.reject(name, "invalid", gettext("Expected an ISO 8601 date-time string."))
         return None
     try:
         instant = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        out.reject(name, "invalid", f"{value!r} is not an ISO 8601 date-time.")
+        out.reject(
+            name, "invalid", gettext("%(value)s is not an ISO 8601 date-time.") % {"value": repr(value)}
+        )
         return None
     if instant.tzinfo is None:
-        out.reject(name, "invalid", "The time must include a UTC offset.")
+        out.reject(name, "invalid", gettext("The time must include a UTC offset."))
         return None
     if problem := instant_problem(instant):  # the API's one rule for instants (apps/core/api/dates.py)
         out.reject(name, ErrorCode.DATE_OUT_OF_RANGE, problem)
         return None
     if instant > now + FUTURE_TOLERANCE:
         code = ErrorCode.RECEIVED_IN_FUTURE if name == "received_at" else ErrorCode.VALIDATION_ERROR
-        out.reject(name, code, f"{value} is in the future.")
+        out.reject(name, code, gettext("%(at)s is in the future.") % {"at": value})
         return None
     return instant
 
@@ -239,11 +249,29 @@ def _parse_dossier(raw: dict, out: Outcome, now: dt.datetime) -> _DossierIn | No
     if raw.get("applicant_name") is not None:
         applicant = raw["applicant_name"]
         if not isinstance(applicant, str):
-            out.reject("applicant_name", "invalid", "Expected a string.")
+            out.reject("applicant_name", "invalid", gettext("Expected a string."))
         elif len(applicant) > 255:
-            out.reject("applicant_name", "max_length", "At most 255 characters.")
+            out.reject("applicant_name", "max_length", gettext("At most 255 characters."))
         elif "\x00" in applicant:
-            out.reject("applicant_name", ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
+            out.reject(
+                "applicant_name", ErrorCode.NUL_CHARACTER, gettext("Text may not contain the NUL character.")
+            )
+    columns = None
+    if raw.get("applicant") is not None:
+        if not isinstance(raw["applicant"], dict):
+            out.reject("applicant", "invalid", gettext("Send the applicant as an object."))
+        else:
+            columns, problems = clean_applicant(raw["applicant"])
+            for key, code, message in problems:
+                out.reject(f"applicant.{key}", code, message)
+            if not problems and (
+                problem := kind_problem(
+                    columns.get("applicant_kind", ApplicantKind.PERSON), columns.get("applicant_tax_code")
+                )
+            ):
+                out.reject(f"applicant.{problem[0]}", problem[1], problem[2])
+            if "applicant_name" in columns:
+                applicant = columns["applicant_name"]
     fee = None
     if raw.get("fee_amount") not in (None, ""):
         value = raw["fee_amount"]
@@ -254,25 +282,25 @@ def _parse_dossier(raw: dict, out: Outcome, now: dt.datetime) -> _DossierIn | No
             if fee != fee.to_integral_value() or fee.is_nan():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            out.reject("fee_amount", "invalid", "Expected a whole amount in VND.")
+            out.reject("fee_amount", "invalid", gettext("Expected a whole amount in VND."))
             fee = None
         else:
             if fee < 0:
-                out.reject("fee_amount", "min_value", "The fee cannot be negative.")
+                out.reject("fee_amount", "min_value", gettext("The fee cannot be negative."))
             elif fee >= Decimal(10) ** 14:
-                out.reject("fee_amount", "max_digits", "At most 14 digits.")
+                out.reject("fee_amount", "max_digits", gettext("At most 14 digits."))
     flags: dict[str, bool] = {}
     for name in () if _FLAG_SET.isdisjoint(raw) else FLAGS:
         if raw.get(name) not in (None, ""):
             value = _boolean(raw[name])
             if value is None:
-                out.reject(name, "invalid", "Expected true or false.")
+                out.reject(name, "invalid", gettext("Expected true or false."))
             else:
                 flags[name] = value
     if out.errors:
         return None
     return _DossierIn(out, external_id, procedure, receiving, handling, channel, status, at,
-                      applicant, fee, flags)  # fmt: skip
+                      applicant, fee, flags, columns)  # fmt: skip
 
 
 def _parse_event(raw: dict, out: Outcome, now: dt.datetime) -> _EventIn | None:
@@ -284,9 +312,9 @@ def _parse_event(raw: dict, out: Outcome, now: dt.datetime) -> _EventIn | None:
     reason = raw.get("reason") or ""
     for name, text in (("note", note), ("reason", reason)):
         if not isinstance(text, str):
-            out.reject(name, "invalid", "Expected a string.")
+            out.reject(name, "invalid", gettext("Expected a string."))
         elif "\x00" in text:
-            out.reject(name, ErrorCode.NUL_CHARACTER, "Text may not contain the NUL character.")
+            out.reject(name, ErrorCode.NUL_CHARACTER, gettext("Text may not contain the NUL character."))
     if out.errors:
         return None
     return _EventIn(out, external_id, status, at, note, reason)
@@ -570,7 +598,11 @@ def ingest(
 def parse(items: list[Any], *, index_offset: int = 0, now: dt.datetime | None = None) -> Parsed:
     """Check every item's shape and values in memory (no queries)."""
     if len(items) > MAX_ITEMS:
-        raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"At most {MAX_ITEMS} items per request.", field="items")
+        raise DomainError(
+            ErrorCode.TOO_MANY_ITEMS,
+            gettext("At most %(n)s items per request.") % {"n": MAX_ITEMS},
+            field="items",
+        )
     now = now or timezone.now()
     dossiers: list[_DossierIn] = []
     evts: list[_EventIn] = []
@@ -578,7 +610,9 @@ def parse(items: list[Any], *, index_offset: int = 0, now: dt.datetime | None = 
     for offset, raw in enumerate(items):
         index = index_offset + offset
         if not isinstance(raw, dict):
-            out = Outcome(index, "unknown", None).reject(None, "invalid", "Each item must be an object.")
+            out = Outcome(index, "unknown", None).reject(
+                None, "invalid", gettext("Each item must be an object.")
+            )
             outcomes.append(out)
             continue
         kind = raw.get("type", "dossier")
@@ -593,7 +627,7 @@ def parse(items: list[Any], *, index_offset: int = 0, now: dt.datetime | None = 
             if parsed_event:
                 evts.append(parsed_event)
         else:
-            out.reject("type", "invalid_choice", "type must be `dossier` or `event`.")
+            out.reject("type", "invalid_choice", gettext("type must be `dossier` or `event`."))
     return Parsed(outcomes, dossiers, evts, now)
 
 
@@ -665,7 +699,12 @@ def _validate_refs(item: _DossierIn, ref: Reference, scope_path: str | None):
     out = item.outcome
     procedure = ref.procedures.get(item.procedure)
     if procedure is None:
-        out.reject("procedure", ErrorCode.UNKNOWN_PROCEDURE, f"Unknown procedure code {item.procedure!r}.")
+        out.reject(
+            "procedure",
+            ErrorCode.UNKNOWN_PROCEDURE,
+            gettext("Unknown %(noun)s code %(code)s.")
+            % {"noun": gettext("procedure"), "code": repr(item.procedure)},
+        )
     units = {}
     for name in ("receiving_unit", "handling_unit"):
         code = getattr(item, name)
@@ -673,12 +712,22 @@ def _validate_refs(item: _DossierIn, ref: Reference, scope_path: str | None):
             continue
         unit = ref.units.get(code)
         if unit is None:
-            out.reject(name, ErrorCode.UNKNOWN_UNIT, f"Unknown unit code {code!r}.")
+            out.reject(
+                name, ErrorCode.UNKNOWN_UNIT, gettext("Unknown unit code %(code)s.") % {"code": repr(code)}
+            )
         elif name == "receiving_unit" and not _in_scope(unit, scope_path):
-            out.reject(name, ErrorCode.UNIT_OUT_OF_SCOPE, f"Unit {code} is outside the client's subtree.")
+            out.reject(
+                name,
+                ErrorCode.UNIT_OUT_OF_SCOPE,
+                gettext("Unit %(code)s is outside the client's subtree.") % {"code": code},
+            )
         elif name == "handling_unit" and not route_allowed(units.get("receiving_unit") or unit, unit):
             # the receiving unit is in the client's subtree; the routing rule bounds where it may go on
-            out.reject(name, ErrorCode.UNIT_OUT_OF_SCOPE, f"Unit {code} is outside the receiving province.")
+            out.reject(
+                name,
+                ErrorCode.UNIT_OUT_OF_SCOPE,
+                gettext("Unit %(code)s is outside the receiving province.") % {"code": code},
+            )
         units[name] = unit
     return procedure, units.get("receiving_unit"), units.get("handling_unit") or units.get("receiving_unit")
 
@@ -717,15 +766,15 @@ def _apply(dossiers, evts, *, ref, source, actor, scope_path, now) -> None:
     for item in repeats:
         first = by_ext[item.external_id]
         same = (item.procedure, item.receiving_unit, item.handling_unit, item.channel, item.status, item.at,
-                item.applicant_name, item.fee_amount, item.flags) == (
+                item.applicant_name, item.fee_amount, item.flags, item.applicant) == (
                 first.procedure, first.receiving_unit, first.handling_unit, first.channel, first.status,
-                first.at, first.applicant_name, first.fee_amount, first.flags)  # fmt: skip
+                first.at, first.applicant_name, first.fee_amount, first.flags, first.applicant)  # fmt: skip
         if same and first.outcome.outcome != REJECTED:
             item.outcome.outcome, item.outcome.code = UNCHANGED, first.outcome.code
             item.outcome.status = first.outcome.status
         else:
             item.outcome.reject("external_id", ErrorCode.DUPLICATE_IN_REQUEST,
-                                "The same external id appears earlier in this request with other values.")  # fmt: skip
+                                gettext("The same external id appears earlier in this request with other values."))  # fmt: skip
     if evts:
         _apply_events(evts, source, existing, inserted, ref, scope_path, touched, event_rows,
                       supplement_rewrites, actor, now)  # fmt: skip
@@ -804,8 +853,14 @@ def _compare(item, dossier, procedure, receiving, handling, ref, touched, event_
     for name, same in receipt.items():
         if not same:
             out.reject(name, ErrorCode.RECEIPT_MISMATCH,
-                       f"{name} differs from the recorded dossier; the receipt facts fix the legal due date "
-                       "and cannot change (send status events for later changes).")  # fmt: skip
+                       gettext("%(field)s differs from the recorded dossier; the receipt facts fix the legal due "
+                               "date and cannot change (send status events for later changes).") % {"field": name})  # fmt: skip
+    if item.applicant:
+        kind = item.applicant.get("applicant_kind", dossier.applicant_kind)
+        if problem := kind_problem(
+            kind, item.applicant.get("applicant_tax_code", dossier.applicant_tax_code)
+        ):
+            out.reject(f"applicant.{problem[0]}", problem[1], problem[2])
     if out.errors:
         return
     changes: dict[str, Any] = {}
@@ -817,6 +872,10 @@ def _compare(item, dossier, procedure, receiving, handling, ref, touched, event_
                                      "", {"from": previous.code, "to": handling.code}, now))  # fmt: skip
     if item.applicant_name is not None and item.applicant_name != dossier.applicant_name:
         changes["applicant_name"] = item.applicant_name
+        changes["applicant_name_folded"] = fold(item.applicant_name)
+    for column, value in (item.applicant or {}).items():
+        if column != "applicant_name" and getattr(dossier, column) != value:
+            changes[column] = value
     if item.fee_amount is not None and item.fee_amount != dossier.fee_amount:
         changes["fee_amount"] = item.fee_amount
     for flag, value in item.flags.items():
@@ -827,7 +886,7 @@ def _compare(item, dossier, procedure, receiving, handling, ref, touched, event_
     if changes:
         _mark(dossier, touched, **changes)
         out.outcome = UPDATED
-        out.changed = sorted(k.removesuffix("_id") for k in changes)
+        out.changed = sorted(k.removesuffix("_id") for k in changes if k != "applicant_name_folded")
     else:
         out.outcome = UNCHANGED
 
@@ -845,7 +904,8 @@ def _new_row(item, procedure, receiving, handling, ref, source, actor, now) -> l
     version = ref.version_on(procedure, day)
     if version is None:
         out.reject("procedure", ErrorCode.NO_PROCEDURE_VERSION,
-                   f"Procedure {procedure.code} has no version in force on {day.isoformat()}.")  # fmt: skip
+                   gettext("Procedure %(code)s has no version in force on %(day)s.")
+                   % {"code": procedure.code, "day": day.isoformat()})  # fmt: skip
         return None
     row = list(_DOSSIER_DEFAULTS)
     c = _DCOL
@@ -869,6 +929,10 @@ def _new_row(item, procedure, receiving, handling, ref, source, actor, now) -> l
     row[c["receiving_unit_id"]] = receiving.id
     row[_HANDLING_UNIT] = handling.id
     row[c["channel"]] = _ONLINE if item.status == _REGISTERED else item.channel
+    row[c["applicant_name"]] = item.applicant_name or ""
+    row[c["applicant_name_folded"]] = fold(item.applicant_name or "")
+    for column, value in (item.applicant or {}).items():
+        row[c[column]] = value
     row[c["applicant_name"]] = item.applicant_name or ""
     row[_STATUS] = item.status
     row[_STATUS_CHANGED_AT] = item.at
@@ -947,7 +1011,9 @@ def _insert_new(source, new_rows, by_ext, ref, existing, touched, event_rows, ac
                     row[_CODE] = ref.new_code(ref.units[item.receiving_unit], day)
                     pending[ext] = row
     for ext in pending:
-        by_ext[ext].outcome.reject("code", ErrorCode.DUPLICATE_DOSSIER, "Could not draw a free receipt code.")
+        by_ext[ext].outcome.reject(
+            "code", ErrorCode.DUPLICATE_DOSSIER, gettext("Could not draw a free receipt code.")
+        )
     return inserted
 
 
@@ -1062,7 +1128,8 @@ def _apply_events(
         out = event.outcome
         if dossier is None:
             out.reject("external_id", ErrorCode.UNKNOWN_DOSSIER,
-                       f"No dossier with external id {event.external_id!r} from {source}.")  # fmt: skip
+                       gettext("No dossier with external id %(external_id)s from %(source)s.")
+                       % {"external_id": repr(event.external_id), "source": source})  # fmt: skip
             continue
         out.code = dossier.code
         receiving, handling = (
@@ -1071,7 +1138,9 @@ def _apply_events(
         )
         if not (_in_scope(receiving, scope_path) or _in_scope(handling, scope_path)):
             out.reject(
-                "external_id", ErrorCode.UNIT_OUT_OF_SCOPE, "The dossier is outside the client's subtree."
+                "external_id",
+                ErrorCode.UNIT_OUT_OF_SCOPE,
+                gettext("The dossier is outside the client's subtree."),
             )
             continue
         by_dossier[dossier.pk].append(event)
@@ -1108,15 +1177,18 @@ def _apply_events(
             first = dossier.registered_at or dossier.received_at
             if event.at < first:
                 out.reject(
-                    "at", ErrorCode.EVENT_BEFORE_PREVIOUS, "The event is before the dossier was received."
+                    "at",
+                    ErrorCode.EVENT_BEFORE_PREVIOUS,
+                    gettext("The event is before the dossier was received."),
                 )
                 continue
             candidate = _Step(event.at, event.status, new=event)
             trial = sorted([*steps, *accepted, candidate], key=lambda s: s.at)
             _state, _pauses, failed = _replay(dossier, trial, ref)
             if failed is not None:
-                message = (f"A dossier that is {Status(_state['status']).label} at "
-                           f"{failed.at.isoformat()} cannot become {Status(failed.status).label}.")  # fmt: skip
+                message = (gettext("A dossier that is %(current)s at %(at)s cannot become %(target)s.")
+                           % {"current": Status(_state["status"]).label, "at": failed.at.isoformat(),
+                              "target": Status(failed.status).label})  # fmt: skip
                 code = ErrorCode.ILLEGAL_TRANSITION
                 if (
                     failed is candidate
@@ -1125,7 +1197,9 @@ def _apply_events(
                 ):
                     code = ErrorCode.EVENT_BEFORE_PREVIOUS
                 if failed is not candidate:
-                    message = "Applying this event here would make a later event of the history illegal."
+                    message = gettext(
+                        "Applying this event here would make a later event of the history illegal."
+                    )
                 out.reject("status", code, message)
                 continue
             accepted.append(candidate)

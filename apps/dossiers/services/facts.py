@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
+from apps.core.errors import ConflictError, ErrorCode
 from apps.dossiers import events
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Dossier, Rating
@@ -30,6 +32,15 @@ def set_flag(
 ) -> Dossier:
     dossier = locked(dossier)
     at = resolve_time(at, not_before=dossier.received_at or dossier.registered_at)
+    if flag in (Flag.INPUTS_DIGITIZED, Flag.DATA_REUSED) and dossier.documents.exists():
+        raise ConflictError(
+            ErrorCode.FLAG_FROM_DOCUMENTS,
+            _(
+                "This dossier's documents are recorded: %(flag)s follows from them. Record the documents again."
+            )
+            % {"flag": flag},
+            field="flag",
+        )
     if getattr(dossier, flag) == value:
         return dossier
     setattr(dossier, flag, value)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from apps.catalogue.models import Procedure, ProcedureVersion, TimeUnit
 from apps.catalogue.rules import time_limit_for, version_for
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers import events, receipt_codes
+from apps.dossiers.applicant import ApplicantKind, folded_columns, kind_problem
+from apps.dossiers.documents import DocumentIn
 from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.services._common import locked, record, resolve_time
+from apps.dossiers.services.documents import checked_rows, store
 from apps.dossiers.status import Status, check_transition
 from apps.dossiers.timeliness import BUSINESS_TZ, local_date
 from apps.organisation.models import Unit
@@ -66,20 +71,30 @@ def receive_dossier(
     channel: int = Channel.COUNTER,
     received_at: dt.datetime | None = None,
     applicant_name: str = "",
+    applicant: dict[str, str] | None = None,
+    notes: str = "",
     fee_amount: Decimal | None = None,
     code: str | None = None,
     source_system: str = "",
     external_id: str | None = None,
     note: str = "",
+    documents: Sequence[DocumentIn] | None = None,
+    missing_documents_reason: str = "",
 ) -> Dossier:
-    """Receive a dossier at a counter, by post or from the online portal: status 2, clock started."""
+    """Receive a dossier at a counter, by post or from the online portal: status 2, clock started.
+
+    ``documents`` (the components received) is checked against the procedure version: a mandatory one
+    missing is refused unless ``missing_documents_reason`` says why. Systems that do not send documents
+    pass None and record none.
+    """
     received_at = resolve_time(received_at, field="received_at")
     dossier = _new_dossier(
         procedure=procedure,
         receiving_unit=receiving_unit,
         handling_unit=handling_unit,
         channel=channel,
-        applicant_name=applicant_name,
+        applicant=_applicant_columns(applicant_name, applicant),
+        notes=notes,
         actor=actor,
         code=code,
         source_system=source_system,
@@ -90,8 +105,14 @@ def receive_dossier(
     if fee_amount is None:
         fee_amount = dossier.procedure_version.fee
     dossier.fee_amount = fee_amount
+    rows = None
+    if documents is not None:
+        rows = checked_rows(dossier, documents, missing_documents_reason)
+        dossier.missing_documents_reason = missing_documents_reason
     _insert(dossier)
     record(events.received(dossier, at=received_at, actor=actor, note=note))
+    if rows is not None:
+        store(dossier, rows, actor=actor, at=received_at)
     return dossier
 
 
@@ -104,6 +125,8 @@ def register_dossier(
     handling_unit: Unit | None = None,
     registered_at: dt.datetime | None = None,
     applicant_name: str = "",
+    applicant: dict[str, str] | None = None,
+    notes: str = "",
     code: str | None = None,
     source_system: str = "",
     external_id: str | None = None,
@@ -117,7 +140,8 @@ def register_dossier(
         receiving_unit=receiving_unit,
         handling_unit=handling_unit,
         channel=Channel.ONLINE,
-        applicant_name=applicant_name,
+        applicant=_applicant_columns(applicant_name, applicant),
+        notes=notes,
         actor=actor,
         code=code,
         source_system=source_system,
@@ -155,7 +179,8 @@ def _new_dossier(
     receiving_unit: Unit,
     handling_unit: Unit | None,
     channel: int,
-    applicant_name: str,
+    applicant: dict[str, str],
+    notes: str,
     actor: Actor,
     code: str | None,
     source_system: str,
@@ -171,7 +196,8 @@ def _new_dossier(
         receiving_unit=receiving_unit,
         handling_unit=handling_unit or receiving_unit,
         channel=channel,
-        applicant_name=applicant_name,
+        **applicant,
+        notes=notes,
         created_by=actor.user,
         created_by_system=actor.system,
     )
@@ -179,13 +205,30 @@ def _new_dossier(
     return dossier
 
 
+def _applicant_columns(applicant_name: str, applicant: dict[str, str] | None) -> dict[str, str]:
+    """The applicant's dossier columns (checked by :func:`apps.dossiers.applicant.clean_applicant`), the
+    plain ``applicant_name`` of older clients filling the name when the object has none."""
+    values = {"applicant_name": applicant_name, **(applicant or {})}
+    problem = kind_problem(
+        values.get("applicant_kind", ApplicantKind.PERSON), values.get("applicant_tax_code")
+    )
+    if problem is not None:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, problem[2], field=f"applicant.{problem[0]}")
+    return folded_columns(values)
+
+
 def _duplicate(code: str | None, source_system: str, external_id: str | None) -> DomainError | None:
     if code and Dossier.objects.filter(code=code).exists():
-        return DomainError(ErrorCode.DUPLICATE_DOSSIER, f"A dossier with code {code} exists.", field="code")
+        return DomainError(
+            ErrorCode.DUPLICATE_DOSSIER,
+            gettext("A dossier with code %(code)s exists.") % {"code": code},
+            field="code",
+        )
     if external_id and Dossier.objects.filter(source_system=source_system, external_id=external_id).exists():
         return DomainError(
             ErrorCode.DUPLICATE_DOSSIER,
-            f"A dossier with external id {external_id} from {source_system or 'this source'} exists.",
+            gettext("A dossier with external id %(external_id)s from %(source)s exists.")
+            % {"external_id": external_id, "source": source_system or gettext("this source")},
             field="external_id",
         )
     return None
@@ -226,4 +269,6 @@ def _insert(dossier: Dossier) -> None:
                 raise error from conflict
             # The drawn number is held by a code a client chose itself: draw the next one.
             dossier.code = new_dossier_code(dossier.receiving_unit, day)
-    raise DomainError(ErrorCode.DUPLICATE_DOSSIER, "Could not draw a free receipt code.", field="code")
+    raise DomainError(
+        ErrorCode.DUPLICATE_DOSSIER, gettext("Could not draw a free receipt code."), field="code"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from apps.core.actors import Actor
 from apps.core.errors import ConflictError, ErrorCode
@@ -101,7 +102,7 @@ def start_processing(
     if dossier.status == Status.SUPPLEMENT_REQUESTED:
         raise ConflictError(
             ErrorCode.ILLEGAL_TRANSITION,
-            "The dossier waits for a supplement; record its completion instead.",
+            gettext("The dossier waits for a supplement; record its completion instead."),
             field="status",
         )
     dossier, at, previous = _change(dossier, Status.PROCESSING, actor=actor, at=at, note=note)
@@ -138,7 +139,9 @@ def complete_supplement(
     """The citizen handed in what was missing: the clock runs again from here."""
     dossier, at, previous = _change(dossier, Status.PROCESSING, actor=actor, at=at, note=note)
     if previous != Status.SUPPLEMENT_REQUESTED:
-        raise ConflictError(ErrorCode.ILLEGAL_TRANSITION, "No supplement request is open.", field="status")
+        raise ConflictError(
+            ErrorCode.ILLEGAL_TRANSITION, gettext("No supplement request is open."), field="status"
+        )
     _close_open_pause(dossier, at)
     data = {
         "number": dossier.supplement_count,

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.core.api.dates import InstantField
 from apps.core.api.schema import FieldErrorOut
-from apps.dossiers.api.serializers import unit_field
+from apps.dossiers.api.serializers import ApplicantIn, unit_field
 from apps.integrations.models import (
     ApiKey,
     DeliveryStatus,
@@ -95,7 +95,14 @@ class IngestItemIn(serializers.Serializer):
         choices=[1, 2, 3], required=False, help_text="dossier: 1 counter, 2 online, 3 postal."
     )
     received_at = InstantField(required=False, help_text="dossier: receipt (or registration) time.")
-    applicant_name = serializers.CharField(required=False)
+    applicant_name = serializers.CharField(
+        required=False, help_text="dossier: older senders; or applicant.name."
+    )
+    applicant = ApplicantIn(
+        required=False,
+        help_text="dossier: the applicant (kind, name, id_number, tax_code, phone, email, province, commune, "
+        "street), checked as at the counter; errors name `applicant.<key>`.",
+    )
     fee_amount = serializers.IntegerField(required=False, min_value=0, max_value=10**14 - 1)
     status = serializers.IntegerField(
         required=False,

@@ -6,6 +6,7 @@ import secrets
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -17,6 +18,7 @@ from apps.accounts.models import Role
 from apps.core.actors import Actor
 from apps.core.api.errors import error_body
 from apps.core.api.pagination import BoundedPageNumberPagination
+from apps.core.api.params import check_known_params
 from apps.core.api.schema import COMMON_ERRORS, error
 from apps.core.errors import DomainError, ErrorCode, ScopeError
 from apps.dossiers.services import bulk
@@ -62,7 +64,7 @@ class StaffOnly:
 
     def check_staff(self, request: Request) -> None:
         if not _manageable(request.user):
-            raise PermissionDenied("Only administrators manage machine clients.")
+            raise PermissionDenied(gettext("Only administrators manage machine clients."))
 
 
 class ClientListView(StaffOnly, APIView):
@@ -72,6 +74,7 @@ class ClientListView(StaffOnly, APIView):
     )
     def get(self, request: Request) -> Response:
         self.check_staff(request)
+        check_known_params(request, ())
         return Response(s.ClientOut(_clients_for(request.user), many=True).data)
 
     @extend_schema(
@@ -83,7 +86,9 @@ class ClientListView(StaffOnly, APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if not request.user.is_superuser and not values["unit"].path.startswith(request.user.unit.path):
-            raise ScopeError(ErrorCode.UNIT_OUT_OF_SCOPE, "The unit is outside your subtree.", field="unit")
+            raise ScopeError(
+                ErrorCode.UNIT_OUT_OF_SCOPE, gettext("The unit is outside your subtree."), field="unit"
+            )
         client = clients.create_client(**values)
         return Response(s.ClientOut(_clients_for(request.user).get(pk=client.pk)).data, status=201)
 
@@ -104,7 +109,9 @@ class ClientDetailView(StaffOnly, APIView):
         values = dict(data.validated_data)
         unit = values.get("unit")
         if unit and not request.user.is_superuser and not unit.path.startswith(request.user.unit.path):
-            raise ScopeError(ErrorCode.UNIT_OUT_OF_SCOPE, "The unit is outside your subtree.", field="unit")
+            raise ScopeError(
+                ErrorCode.UNIT_OUT_OF_SCOPE, gettext("The unit is outside your subtree."), field="unit"
+            )
         clients.update_client(client, **values)
         return Response(s.ClientOut(_clients_for(request.user).get(pk=client.pk)).data)
 
@@ -161,16 +168,18 @@ class IngestView(APIView):
     def post(self, request: Request) -> Response:
         client = client_of(request)
         if client is None:
-            raise PermissionDenied("Bulk ingest is for machine clients (authenticate with an API key).")
+            raise PermissionDenied(
+                gettext("Bulk ingest is for machine clients (authenticate with an API key).")
+            )
         body = request.data
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise DomainError(
-                ErrorCode.VALIDATION_ERROR, "Send an object with an `items` list.", field="items"
+                ErrorCode.VALIDATION_ERROR, gettext("Send an object with an `items` list."), field="items"
             )
         mode = body.get("mode", "partial")
         if mode not in ("partial", "all_or_nothing"):
             raise DomainError(
-                ErrorCode.VALIDATION_ERROR, "mode is `partial` or `all_or_nothing`.", field="mode"
+                ErrorCode.VALIDATION_ERROR, gettext("mode is `partial` or `all_or_nothing`."), field="mode"
             )
         items = body["items"]
         if len(items) > bulk.MAX_ITEMS:
@@ -214,7 +223,9 @@ class ClientOnly:
     def client(self, request: Request) -> MachineClient:
         client = client_of(request)
         if client is None:
-            raise PermissionDenied("Webhooks belong to machine clients (authenticate with an API key).")
+            raise PermissionDenied(
+                gettext("Webhooks belong to machine clients (authenticate with an API key).")
+            )
         return client
 
 
@@ -225,6 +236,7 @@ class SubscriptionListView(ClientOnly, APIView):
         summary="Your webhook subscriptions", responses={200: s.SubscriptionOut(many=True), **COMMON_ERRORS}
     )
     def get(self, request: Request) -> Response:
+        check_known_params(request, ())
         subscriptions = WebhookSubscription.objects.filter(client=self.client(request))
         return Response(s.SubscriptionOut(subscriptions, many=True).data)
 
@@ -239,7 +251,7 @@ class SubscriptionListView(ClientOnly, APIView):
         except destinations.DestinationRefused:
             raise DomainError(
                 ErrorCode.VALIDATION_ERROR,
-                "The URL is refused: webhooks go to publicly routable http(s) addresses only.",
+                gettext("The URL is refused: webhooks go to publicly routable http(s) addresses only."),
                 field="url",
             ) from None
         subscription = WebhookSubscription.objects.create(
@@ -266,10 +278,11 @@ class DeliveryListView(ClientOnly, APIView):
         responses={200: s.DeliveryPageOut, **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        paginator = BoundedPageNumberPagination()
+        check_known_params(request, {"status", paginator.page_query_param, paginator.page_size_query_param})
         query = WebhookDelivery.objects.filter(subscription__client=self.client(request)).order_by("-id")
         if request.query_params.get("status"):
             query = query.filter(status=request.query_params["status"])
-        paginator = BoundedPageNumberPagination()
         page = paginator.paginate_queryset(query, request, view=self)
         return paginator.get_paginated_response(s.DeliveryOut(page, many=True).data)
 

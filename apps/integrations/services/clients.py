@@ -10,6 +10,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import Role
 from apps.core.errors import DomainError, ErrorCode
@@ -34,7 +35,9 @@ def _check_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown:
         raise DomainError(
-            ErrorCode.VALIDATION_ERROR, f"Unknown scopes: {', '.join(unknown)}.", field="scopes"
+            ErrorCode.VALIDATION_ERROR,
+            gettext("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)},
+            field="scopes",
         )
     return sorted(set(scopes))
 
@@ -51,7 +54,11 @@ def create_client(
     """A client and its service account (no password: it can only act through an API key)."""
     scopes = _check_scopes(scopes)
     if MachineClient.objects.filter(name=name).exists():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"A client named {name!r} exists.", field="name")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            gettext("A client named %(name)s exists.") % {"name": repr(name)},
+            field="name",
+        )
     user = get_user_model()(username=f"{SERVICE_USER_PREFIX}{name}", unit=unit, role=_role_for(scopes))
     user.set_unusable_password()
     user.save()
@@ -86,7 +93,9 @@ def issue_key(
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plaintext key, which is never stored nor shown again."""
     if expires_at is not None and expires_at <= timezone.now():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "The expiry must be in the future.", field="expires_at")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, gettext("The expiry must be in the future."), field="expires_at"
+        )
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -112,7 +121,7 @@ def key_from_plaintext(plaintext: str) -> ApiKey:
     """The usable key row for a presented key; raises :class:`KeyRejected` with the reason otherwise."""
     parts = plaintext.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        raise KeyRejected("Malformed API key.")
+        raise KeyRejected(gettext("Malformed API key."))
     _, prefix, secret = parts
     key = (
         ApiKey.objects.select_related("client__unit", "client__service_user__unit")
@@ -120,14 +129,14 @@ def key_from_plaintext(plaintext: str) -> ApiKey:
         .first()
     )
     if key is None or not hmac.compare_digest(key.digest, _digest(secret)):
-        raise KeyRejected("Invalid API key.")
+        raise KeyRejected(gettext("Invalid API key."))
     now = timezone.now()
     if key.revoked_at is not None:
-        raise KeyRejected("This API key has been revoked.")
+        raise KeyRejected(gettext("This API key has been revoked."))
     if key.expires_at is not None and key.expires_at <= now:
-        raise KeyRejected("This API key has expired.")
+        raise KeyRejected(gettext("This API key has expired."))
     if not key.client.is_active:
-        raise KeyRejected("This client is disabled.")
+        raise KeyRejected(gettext("This client is disabled."))
     # Touch last_used_at at most once a minute: no write on every request.
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

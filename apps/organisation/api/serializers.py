@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +9,7 @@ from apps.organisation.models import Unit
 
 class UnitSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind_name = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
         model = Unit
@@ -15,11 +17,13 @@ class UnitSerializer(serializers.ModelSerializer):
             "code",
             "name",
             "kind",
+            "kind_name",
             "parent",
             "depth",
             "path",
             "is_active",
             "offers_electronic_certified_copy",
+            "area_type",
         ]
         read_only_fields = fields
 
@@ -35,7 +39,7 @@ class UnitFlagsIn(serializers.Serializer):
         if isinstance(data, dict):
             others = sorted(set(data) - set(self.fields))
             if others:
-                message = "Only offers_electronic_certified_copy can be changed through the API."
+                message = gettext("Only offers_electronic_certified_copy can be changed through the API.")
                 raise serializers.ValidationError({name: [message] for name in others}, code="read_only")
         return super().to_internal_value(data)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -10,8 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.models import Role, User
-from apps.accounts.scope import in_scope, sees_everything, visible_units
+from apps.accounts.scope import may_administer, visible_units
 from apps.core.api.schema import COMMON_ERRORS
 from apps.organisation.api.serializers import UnitFlagsIn, UnitSerializer, UnitTreeSerializer
 from apps.organisation.models import Unit, UnitKind
@@ -31,11 +31,6 @@ class UnitFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(code__istartswith=value) | Q(name__icontains=value))
-
-
-def can_manage_unit(user: User, unit: Unit) -> bool:
-    """Unit facts scored by the index are set by administrators of a subtree holding the unit."""
-    return sees_everything(user) or (user.role == Role.ADMINISTRATOR and in_scope(user, unit))
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
@@ -73,8 +68,10 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def partial_update(self, request: Request, code: str | None = None) -> Response:
         unit = self.get_object()
-        if not can_manage_unit(request.user, unit):
-            raise PermissionDenied("Only administrators of a subtree holding this unit may change it.")
+        if not may_administer(request.user, unit):
+            raise PermissionDenied(
+                gettext("Only administrators of a subtree holding this unit may change it.")
+            )
         data = UnitFlagsIn(data=request.data)
         data.is_valid(raise_exception=True)
         unit.offers_electronic_certified_copy = data.validated_data["offers_electronic_certified_copy"]

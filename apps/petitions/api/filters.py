@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 from apps.core.api.dates import DayFilter
@@ -40,7 +41,10 @@ class PetitionFilter(django_filters.FilterSet):
     def by_unit(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         unit = Unit.objects.filter(code=value).first()
         if unit is None:
-            raise ValidationError({"unit": [f"Unknown unit code {value!r}."]}, code=ErrorCode.UNKNOWN_UNIT)
+            raise ValidationError(
+                {"unit": [gettext("Unknown unit code %(code)s.") % {"code": repr(value)}]},
+                code=ErrorCode.UNKNOWN_UNIT,
+            )
         return in_unit_subtree(queryset, unit)
 
     def by_overdue(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:

@@ -111,6 +111,10 @@ class PetitionOut(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text=f"One of: {_STATUSES}.")
     status_name = serializers.CharField(source="get_status_display", read_only=True)
     channel = serializers.CharField(read_only=True, help_text=f"One of: {', '.join(PetitionChannel.values)}.")
+    channel_name = serializers.CharField(source="get_channel_display", read_only=True)
+    timeliness_name = serializers.CharField(
+        source="get_timeliness_display", read_only=True, help_text="Empty until the petition is answered."
+    )
 
     class Meta:
         model = Petition
@@ -119,6 +123,7 @@ class PetitionOut(serializers.ModelSerializer):
             "unit",
             "dossier",
             "channel",
+            "channel_name",
             "petitioner_name",
             "subject",
             "status",
@@ -132,6 +137,7 @@ class PetitionOut(serializers.ModelSerializer):
             "answered_with",
             "ended_at",
             "timeliness",
+            "timeliness_name",
             "rating",
             "created_at",
             "updated_at",

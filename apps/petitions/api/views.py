@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -64,7 +65,7 @@ class PetitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _writable(self) -> Petition:
         petition = self.get_object()
         if not can_write_for(self.request.user, petition.unit):
-            raise PermissionDenied("Your role and unit do not allow changing this petition.")
+            raise PermissionDenied(gettext("Your role and unit do not allow changing this petition."))
         return petition
 
     def _respond(self, petition: Petition, code: int = status.HTTP_200_OK) -> Response:
@@ -85,7 +86,9 @@ class PetitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not can_write_for(request.user, values["unit"]):
             raise ScopeError(
                 ErrorCode.UNIT_OUT_OF_SCOPE,
-                "You may only receive petitions for units of your subtree (clerks, officers, administrators).",
+                gettext(
+                    "You may only receive petitions for units of your subtree (clerks, officers, administrators)."
+                ),
                 field="unit",
             )
         petition = services.receive_petition(actor=self._actor(), **values)

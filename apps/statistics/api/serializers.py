@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from apps.dossiers.api.serializers import DossierOut
+from apps.organisation.models import UnitKind
+from apps.statistics.breakdowns import BREAKDOWNS, DEFAULT_ORDERING, ORDERINGS
 from apps.statistics.reports import MEASURES
 
 
@@ -24,7 +28,17 @@ class GroupOut(serializers.Serializer):
 
 class IndicatorOut(serializers.Serializer):
     code = serializers.CharField()
-    group = serializers.CharField()
+    name = serializers.CharField(help_text="The indicator's name in the language of the request.")
+    group = serializers.CharField(help_text="Code of the group it belongs to.")
+    group_name = serializers.CharField()
+    measure = serializers.CharField(
+        allow_null=True,
+        help_text="The `measure` of /units/{code}/dossiers/ that lists the dossiers it judges (its "
+        "denominator); null when it counts procedures, communes or petitions.",
+    )
+    numerator_measure = serializers.CharField(
+        allow_null=True, help_text="The `measure` listing the dossiers that met it (its numerator)."
+    )
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
     rate = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
@@ -67,12 +81,18 @@ class UnitScoreOut(serializers.Serializer):
     inputs = serializers.DictField(child=serializers.IntegerField(), help_text="The counts behind the score.")
     rank = serializers.IntegerField(allow_null=True, help_text="Competition rank among siblings.")
     siblings = serializers.IntegerField()
+    peer_rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="Competition rank among the siblings of its own kind (communes among communes).",
+    )
+    peers = serializers.IntegerField(help_text="Siblings of its own kind, itself included.")
     previous = PreviousOut()
 
 
 class RankingRowOut(serializers.Serializer):
     unit = serializers.CharField(source="unit.code", help_text="Unit code.")
     name = serializers.CharField(source="unit.name")
+    kind = serializers.CharField(help_text="Unit kind: commune, department, centre, …")
     rank = serializers.IntegerField()
     value = serializers.DecimalField(max_digits=6, decimal_places=2, help_text="What the rank is by.")
     total = serializers.DecimalField(max_digits=6, decimal_places=2)
@@ -109,6 +129,7 @@ class RankingsOut(serializers.Serializer):
     parent = serializers.CharField(source="parent.code", help_text="Unit code.")
     period = PeriodOut()
     by = serializers.CharField()
+    kind = serializers.CharField(allow_null=True, help_text="The kind ranked (null: every child together).")
     methodology_version = serializers.CharField(allow_null=True)
     methodology = MethodologyOut(allow_null=True, help_text="The methodology and revision that ranked them.")
     rows = RankingRowOut(many=True)
@@ -158,10 +179,22 @@ class WhatIfOut(serializers.Serializer):
 
 
 class OnTimeRowOut(serializers.Serializer):
-    key = serializers.CharField(help_text="Procedure code or field code.")
-    name = serializers.CharField()
-    in_period = serializers.IntegerField()
+    key = serializers.CharField(help_text="Child unit code, procedure code or field code.")
+    name = serializers.CharField(help_text="The unit's, procedure's (version in force) or field's name.")
+    kind = serializers.CharField(
+        allow_null=True, help_text="The child unit's kind; null by procedure or field."
+    )
+    in_period = serializers.IntegerField(help_text="Dossiers in the period.")
     on_time = serializers.IntegerField()
+    late = serializers.IntegerField(
+        help_text="Not on time: finished late plus open and overdue (drill-down measure `late`)."
+    )
+    rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text="on_time / in_period; null without dossiers.",
+    )
     ended_early = serializers.IntegerField()
     ended_on_time = serializers.IntegerField()
     ended_late = serializers.IntegerField()
@@ -188,6 +221,11 @@ class RankingsQuery(PeriodQuery):
     by = serializers.CharField(
         required=False, default="total", help_text="`total` or a group code (e.g. TDGQ)."
     )
+    kind = serializers.ChoiceField(
+        choices=UnitKind.values,
+        required=False,
+        help_text="Rank only the children of this kind among themselves (communes among communes).",
+    )
     bands = serializers.CharField(
         required=False, help_text="Band thresholds, default from the methodology: 94,90."
     )
@@ -207,8 +245,34 @@ class WhatIfQuery(PeriodQuery):
 
 
 class OnTimeQuery(PeriodQuery):
-    by = serializers.ChoiceField(choices=["procedure", "field"], default="procedure")
+    by = serializers.ChoiceField(
+        choices=list(BREAKDOWNS), default="procedure", help_text="`unit`: one row per child unit."
+    )
+    kind = serializers.ChoiceField(
+        choices=UnitKind.values,
+        required=False,
+        help_text="Only units of this kind: the children listed (by=unit), or the units whose dossiers count.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS),
+        default=DEFAULT_ORDERING,
+        help_text="Sort column, `-` for descending; `rate` lists the worst first. Rows without dossiers last.",
+    )
+
+
+@extend_schema_serializer(many=False)  # already the page: not to be wrapped in a paginated list again
+class DossiersBehindPageOut(serializers.Serializer):
+    """A page of the drill-down: the list's size comes from the statistics, not from counting rows."""
+
+    count = serializers.IntegerField(help_text="How many dossiers the whole list holds: the number shown.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DossierOut(many=True)
 
 
 class DossiersBehindQuery(PeriodQuery):
-    measure = serializers.ChoiceField(choices=list(MEASURES))
+    measure = serializers.ChoiceField(
+        choices=list(MEASURES),
+        help_text="A counting measure, `late` (finished late or open overdue), or a score input that counts "
+        "dossiers (an indicator's `measure`).",
+    )

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ErrorDetail
@@ -18,10 +18,10 @@ from rest_framework.views import APIView
 
 from apps.accounts.scope import visible_units
 from apps.core.api.pagination import DossierCursorPagination
+from apps.core.api.params import check_known_params, paginator_params
 from apps.core.api.schema import COMMON_ERRORS
 from apps.dossiers.api.serializers import DossierOut
 from apps.dossiers.models import Dossier
-from apps.dossiers.selectors import with_related
 from apps.integrations.models import Scope
 from apps.organisation.models import Unit
 from apps.scoring.methodology import Methodology
@@ -43,6 +43,8 @@ class UnitStatsView(APIView):
         return get_object_or_404(visible_units(self.request.user), code=code)
 
     def query(self) -> dict:
+        # A parameter the query does not know answers 400 unknown_parameter (apps/core/api/params.py).
+        check_known_params(self.request, {*self.query_class().fields, *paginator_params(self)})
         data = {key: self.request.query_params.get(key) for key in self.request.query_params}
         if "target" in self.request.query_params:
             data["target"] = self.request.query_params.getlist("target")
@@ -91,7 +93,9 @@ class RankingsView(UnitStatsView):
         methodology = Methodology.for_date(query["period"].end)
         groups = {g.code for g in methodology.groups}
         if query["by"] != "total" and query["by"] not in groups:
-            raise serializers.ValidationError({"by": [f"Use total or one of {', '.join(sorted(groups))}."]})
+            raise serializers.ValidationError(
+                {"by": [gettext("Use total or one of %(groups)s.") % {"groups": ", ".join(sorted(groups))}]}
+            )
         if query.get("bands"):
             try:
                 bands = parse_bands(query["bands"])
@@ -99,7 +103,7 @@ class RankingsView(UnitStatsView):
                 raise serializers.ValidationError({"bands": [str(exc)]}) from None
         else:
             bands = [BandRule(b.code, b.min) for b in methodology.bands]
-        result = reports.rankings(unit, query["period"], by=query["by"], bands=bands)
+        result = reports.rankings(unit, query["period"], by=query["by"], bands=bands, kind=query.get("kind"))
         result["period"] = period_data(result["period"])
         return Response(out.RankingsOut(result).data)
 
@@ -138,7 +142,9 @@ class WhatIfView(UnitStatsView):
             except InvalidOperation:
                 rate = None
             if rate is None or not rate.is_finite():
-                raise serializers.ValidationError({"target": [f"{raw!r} is not CODE:rate."]}) from None
+                raise serializers.ValidationError(
+                    {"target": [gettext("%(value)s is not CODE:rate.") % {"value": repr(raw)}]}
+                ) from None
             targets[name.strip()] = rate
         try:
             result = reports.what_if(unit, query["period"], targets)
@@ -152,14 +158,32 @@ class OnTimeView(UnitStatsView):
     query_class = out.OnTimeQuery
 
     @extend_schema(
-        summary="On-time drill-down by procedure or field, with average processing time",
+        summary="On time, late and rate by child unit, procedure or field, by name; sortable, by kind",
         parameters=[out.OnTimeQuery],
         responses={200: out.OnTimeRowOut(many=True), **COMMON_ERRORS},
     )
     def get(self, request: Request, code: str) -> Response:
         unit, query = self.unit(code), self.query()
-        rows = reports.on_time_breakdown(unit, query["period"], query["by"])
+        rows = reports.on_time_breakdown(
+            unit, query["period"], query["by"], kind=query.get("kind"), ordering=query["ordering"]
+        )
         return Response(out.OnTimeRowOut(rows, many=True).data)
+
+
+class CountedDossierPagination(DossierCursorPagination):
+    """Dossier cursor pages that also give ``count``: the statistics' own number, never a COUNT(*)."""
+
+    count: int | None = None
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
 
 class DossiersBehindView(UnitStatsView, generics.ListAPIView):
@@ -173,10 +197,14 @@ class DossiersBehindView(UnitStatsView, generics.ListAPIView):
 
     query_class = out.DossiersBehindQuery
     serializer_class = DossierOut
-    pagination_class = DossierCursorPagination
+    pagination_class = CountedDossierPagination
     filter_backends: list = []
 
-    @extend_schema(summary="The dossiers behind a number", parameters=[out.DossiersBehindQuery])
+    @extend_schema(
+        summary="The dossiers behind a number, with how many there are",
+        parameters=[out.DossiersBehindQuery],
+        responses={200: out.DossiersBehindPageOut, **COMMON_ERRORS},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -184,7 +212,5 @@ class DossiersBehindView(UnitStatsView, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Dossier.objects.none()
         unit, query = self.unit(self.kwargs["code"]), self.query()
-        sql, params = reports.dossier_ids_sql(unit, query["period"], query["measure"])
-        return with_related(Dossier.objects.filter(id__in=RawSQL(sql, params))).order_by(
-            "-received_at", "-id"
-        )
+        self.paginator.count = reports.dossiers_behind_count(unit, query["period"], query["measure"])
+        return reports.dossiers_behind(unit, query["period"], query["measure"])

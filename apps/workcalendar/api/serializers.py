@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.catalogue.models import Procedure, TimeUnit
@@ -21,10 +22,10 @@ class DaysQuery(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": ["`end` is before `start`."]}, code="invalid")
+            raise serializers.ValidationError({"end": [_("`end` is before `start`.")]}, code="invalid")
         if attrs["end"] - attrs["start"] > dt.timedelta(days=MAX_DAYS):
             raise serializers.ValidationError(
-                {"end": [f"At most {MAX_DAYS} days at once."]}, code="max_value"
+                {"end": [_("At most %(days)s days at once.") % {"days": MAX_DAYS}]}, code="max_value"
             )
         return attrs
 
@@ -59,7 +60,7 @@ class DeadlineQuery(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if "procedure" not in attrs and ("limit" not in attrs or "time_unit" not in attrs):
             raise serializers.ValidationError(
-                {"procedure": ["Give a procedure, or both `limit` and `time_unit`."]}, code="required"
+                {"procedure": [_("Give a procedure, or both `limit` and `time_unit`.")]}, code="required"
             )
         return attrs
 

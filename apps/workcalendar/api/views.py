@@ -10,10 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalogue.models import TimeUnit
-from apps.catalogue.rules import time_limit_for, version_for
+from apps.core.api.params import check_known_params
 from apps.core.api.schema import COMMON_ERRORS
 from apps.workcalendar.api.serializers import DayOut, DaysQuery, DeadlineQuery, ExplanationOut
-from apps.workcalendar.services import calendar_for_unit
+from apps.workcalendar.reasons import translate_reason
+from apps.workcalendar.services import calendar_for_unit, explain_procedure_deadline
 
 
 class CalendarDaysView(APIView):
@@ -23,6 +24,7 @@ class CalendarDaysView(APIView):
         responses={200: DayOut(many=True), **COMMON_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        check_known_params(request, DaysQuery().fields)
         query = DaysQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         calendar = calendar_for_unit(query.validated_data["unit"])
@@ -31,7 +33,9 @@ class CalendarDaysView(APIView):
         while day <= end:
             entry = calendar.day(day)
             if working is None or entry.is_working == working:
-                days.append({"date": day, "is_working": entry.is_working, "reason": entry.reason})
+                days.append(
+                    {"date": day, "is_working": entry.is_working, "reason": translate_reason(entry.reason)}
+                )
             day += dt.timedelta(days=1)
         return Response(DayOut(days, many=True).data)
 
@@ -47,12 +51,12 @@ class DeadlinePreviewView(APIView):
         query.is_valid(raise_exception=True)
         values = query.validated_data
         received_at = values["received_at"]
-        calendar = calendar_for_unit(values["unit"])
         if "procedure" in values:
-            version = version_for(values["procedure"], received_at.astimezone(calendar.tz).date())
-            limit = time_limit_for(version, online=values["channel"] == 2)
-            unit = TimeUnit(version.time_unit)
+            explanation = explain_procedure_deadline(
+                values["procedure"], values["unit"], received_at, online=values["channel"] == 2
+            )
         else:
-            limit, unit = values["limit"], TimeUnit(values["time_unit"])
-        explanation = calendar.explain(received_at, limit, unit)
+            explanation = calendar_for_unit(values["unit"]).explain(
+                received_at, values["limit"], TimeUnit(values["time_unit"])
+            )
         return Response(ExplanationOut(explanation).data)

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.catalogue.demo import seed_registers
 from apps.core.errors import DomainError
 from apps.dossiers import demo
 from apps.dossiers.models import Dossier
@@ -75,6 +76,10 @@ class Command(BaseCommand):
             loaded = demo.ensure_reference_data(*demo.calendar_years(now, options["days"]))
             if loaded:
                 self.stdout.write(f"Loaded reference data: {', '.join(loaded)}.")
+            registers = seed_registers(
+                seed=options["seed"], today=timezone.localdate(now), progress=self.stdout.write
+            )
+            self.stdout.write(registers.line())
             users = demo.ensure_demo_users(province)
             existing = Dossier.objects.count()
             if options["if_empty"] and existing:
@@ -91,6 +96,7 @@ class Command(BaseCommand):
                     progress=self._progress,
                 )
                 self.stdout.write(self.style.SUCCESS(summary.line()))
+                self._seed_queues_and_petitions(province, count, now, options)
                 # Bulk writes bypass the per-change dirty marking: rebuild the aggregates once instead.
                 started = time.monotonic()
                 rows = rebuild_all()
@@ -100,6 +106,25 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self._users_table(users)
+
+    def _seed_queues_and_petitions(self, province: str, count: int, now: dt.datetime, options: dict) -> None:
+        """Counter queue tickets for the counter visits (apps/queues/demo.py) and petitions written
+        through the petition services (apps/petitions/demo.py), about one per fifty dossiers."""
+        from apps.petitions.demo import seed_petitions
+        from apps.queues.demo import seed_queues
+
+        self.stdout.write("Generating counters, counter staff and queue tickets...")
+        queues = seed_queues(
+            province_code=province, seed=options["seed"], now=now, progress=self.stdout.write
+        )
+        self.stdout.write(self.style.SUCCESS(queues.line()))
+        petitions = max(10, count // 50)
+        self.stdout.write(f"Generating {petitions:,} petitions through the petition services...")
+        summary = seed_petitions(
+            province_code=province, count=petitions, days=options["days"], seed=options["seed"], now=now,
+            progress=lambda done, total: self.stdout.write(f"  {done:,}/{total:,} petitions"),
+        )  # fmt: skip
+        self.stdout.write(self.style.SUCCESS(summary.line()))
 
     def _progress(self, done: int, total: int, elapsed: float) -> None:
         rate = done / elapsed if elapsed else 0

@@ -27,6 +27,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.catalogue.demo import seed_registers
 from apps.catalogue.models import Procedure
 from apps.core.actors import Actor
 from apps.dossiers import services as dossier_services
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         if not Unit.objects.exists():
             call_command("loaddata", "units", "procedures", verbosity=0)
         ensure_default_calendar(2024, timezone.localdate().year + 1)
+        # Scores read the online-offering and publication registers: give them demo-sized contents.
+        self.stdout.write(seed_registers(seed=1, today=timezone.localdate()).line())
         province = Unit.objects.get(code=self.options["province"])
         have = Dossier.objects.count()
         want = self.options["dossiers"]
