@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
@@ -24,7 +25,7 @@ def _well_formed(token: bytes) -> bool:
 class StaffTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, token: bytes):
         if not _well_formed(token):
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid token."))
         return super().authenticate_credentials(token)
 
 

@@ -26,7 +26,7 @@ def attach_current(procedures: list[Procedure]) -> list[Procedure]:
     return procedures
 
 
-def search_procedures(text: str, day: dt.date, *, limit: int = 20) -> list[Procedure]:
+def search_procedures(text: str, day: dt.date, *, limit: int | None = 20) -> list[Procedure]:
     """Procedures in force on ``day`` whose code starts with ``text`` or whose name holds every word of
     it, compared without diacritics or case (``khai sinh`` finds "Đăng ký khai sinh"), by code.
 
@@ -43,6 +43,6 @@ def search_procedures(text: str, day: dt.date, *, limit: int = 20) -> list[Proce
         name = fold(procedure.current_version.name) if procedure.current_version else ""
         if procedure.code.startswith(wanted) or all(word in name for word in words):
             found.append(procedure)
-            if len(found) == limit:
+            if limit is not None and len(found) == limit:
                 break
     return found

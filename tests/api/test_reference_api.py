@@ -78,3 +78,22 @@ def test_procedure_filters_and_detail(catalogue, users, client_for):
     assert [v["valid_from"] for v in detail["versions"]] == ["2026-01-01", "2024-01-01"]
     bad = client.get("/api/v1/procedures/?on=someday")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "on"
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("dang ky khai sinh", True),  # no diacritics, no case
+        ("ĐĂNG KÝ", True),
+        ("khai tu", False),
+        ("1.99", True),  # code prefix
+        ("2.", False),
+    ],
+)
+def test_procedure_search_ignores_diacritics_like_the_counter(db, users, client_for, q, found):
+    from apps.catalogue.models import Procedure
+
+    ProcedureVersionFactory(procedure=Procedure.objects.create(code="1.990001"), name="Đăng ký khai sinh")
+    response = client_for(users["clerk_c1"]).get("/api/v1/procedures/", {"q": q})
+    assert response.status_code == 200
+    assert ([p["code"] for p in response.json()["results"]] == ["1.990001"]) is found

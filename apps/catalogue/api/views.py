@@ -20,7 +20,7 @@ from apps.catalogue.api.serializers import (
     ProcedureVersionSerializer,
 )
 from apps.catalogue.models import Level, OnlineLevel, Procedure, ProcedureVersion, TimeUnit
-from apps.catalogue.selectors import attach_current, procedures_with_version_on
+from apps.catalogue.selectors import attach_current, procedures_with_version_on, search_procedures
 from apps.core.api.dates import DayField
 from apps.core.api.schema import COMMON_ERRORS
 
@@ -40,7 +40,10 @@ class ProcedureFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices, method="by_version")
     time_unit = django_filters.ChoiceFilter(choices=TimeUnit.choices, method="by_version")
     online_level = django_filters.ChoiceFilter(choices=OnlineLevel.choices, method="by_version")
-    q = django_filters.CharFilter(method="search", help_text="Code prefix or part of the name.")
+    q = django_filters.CharFilter(
+        method="search",
+        help_text="Code prefix, or words of the name without diacritics or case (`khai sinh`).",
+    )
 
     class Meta:
         model = Procedure
@@ -58,7 +61,9 @@ class ProcedureFilter(django_filters.FilterSet):
         return queryset.filter(self._version_filter(**{lookup: value}))
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(code__startswith=value) | self._version_filter(name__icontains=value))
+        # The counter's rule (code prefix, or every word of the name without diacritics), as the console's.
+        found = search_procedures(value, self.request_day(), limit=None)
+        return queryset.filter(pk__in=[procedure.pk for procedure in found])
 
 
 @extend_schema_view(
