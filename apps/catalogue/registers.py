@@ -27,6 +27,7 @@ from apps.catalogue.models import (
     PublishedProcedure,
 )
 from apps.organisation.models import Unit, UnitKind
+from apps.organisation.selectors import top_unit
 
 Problems = dict[str, tuple[str, str]]  # field -> (code, message)
 
@@ -129,10 +130,6 @@ def _scores_stale(authority: Unit, first_day: dt.date) -> None:
     register_changed(authority, first_day)
 
 
-def _top_unit(unit: Unit) -> Unit:
-    return unit if unit.parent_id is None else Unit.objects.get(code=unit.root_code)
-
-
 # ---- writes -------------------------------------------------------------------------------------
 
 
@@ -143,7 +140,7 @@ def record_offering(
     offering = OnlineOffering.objects.create(
         unit=unit, procedure=procedure, level=level, valid_from=valid_from, valid_to=valid_to
     )
-    _scores_stale(_top_unit(unit), valid_from)
+    _scores_stale(top_unit(unit), valid_from)
     return offering
 
 
@@ -155,7 +152,7 @@ def change_offering(offering: OnlineOffering, *, valid_to: dt.date | None) -> On
     offering.save(update_fields=["valid_to"])
     affected = min(day for day in (before, valid_to, _OPEN_END) if day is not None)
     if affected != _OPEN_END:
-        _scores_stale(_top_unit(offering.unit), affected)
+        _scores_stale(top_unit(offering.unit), affected)
     return offering
 
 

@@ -149,9 +149,22 @@ def signout(request: HttpRequest) -> HttpResponse:
     return redirect("console-signin")
 
 
+class PeriodRefused(Exception):
+    """The ``?period=`` cannot be shown; ``message`` says why, for a 400 page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _period(request: HttpRequest) -> Period:
     """The ``?period=`` asked for (the current week by default), as the API resolves it."""
-    return reports.resolve_period(request.GET.get("period", "").strip() or None, today())
+    try:
+        return reports.resolve_period(request.GET.get("period", "").strip() or None, today())
+    except DomainError as exc:
+        raise PeriodRefused(exc.message) from None
+    except ValueError as exc:
+        raise PeriodRefused(str(exc)) from None
 
 
 def _signed(value: Decimal | int | None) -> str:
@@ -180,10 +193,8 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
         return not_found(request)
     try:
         period = _period(request)
-    except DomainError as exc:
+    except PeriodRefused as exc:
         return bad_request(request, exc.message)
-    except ValueError as exc:
-        return bad_request(request, str(exc))
     kind = request.GET.get("kind", "").strip() or None
     if kind is not None and kind not in UnitKind.values:
         return bad_request(request, gettext("%(kind)s is not a kind of unit.") % {"kind": repr(kind)})
@@ -231,10 +242,8 @@ def dossiers(request: HttpRequest, code: str) -> HttpResponse:
         return bad_request(request, message)
     try:
         period = _period(request)
-    except DomainError as exc:
+    except PeriodRefused as exc:
         return bad_request(request, exc.message)
-    except ValueError as exc:
-        return bad_request(request, str(exc))
     count = reports.dossiers_behind_count(unit, period, measure)
     try:
         number = max(1, int(request.GET.get("page", "1")))

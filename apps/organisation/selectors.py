@@ -7,6 +7,11 @@ from typing import Any
 from apps.organisation.models import Unit
 
 
+def top_unit(unit: Unit) -> Unit:
+    """The province or ministry the unit belongs to (itself at the top): whose registers it reads."""
+    return unit if unit.parent_id is None else Unit.objects.get(code=unit.root_code)
+
+
 def subtree(unit: Unit) -> list[Unit]:
     """The unit and its descendants in path order: one indexed query."""
     return list(Unit.objects.subtree_of(unit).select_related("parent"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from apps.organisation.models import Unit, UnitKind
+from apps.organisation.selectors import top_unit
 from apps.scoring.engine import Score, score
 from apps.scoring.inputs import IndicatorInputs
 from apps.scoring.methodology import Methodology
@@ -73,7 +74,12 @@ def procedure_sets(unit: Unit, facts: CatalogueFacts, used: dict[str, set[int]])
 
 
 def own_inputs(
-    unit: Unit, totals: Totals, facts: CatalogueFacts, petitions: dict[str, int], used: dict[str, set[int]]
+    unit: Unit,
+    totals: Totals,
+    facts: CatalogueFacts,
+    petitions: dict[str, int],
+    used: dict[str, set[int]],
+    sets: ProcedureSets | None = None,
 ) -> IndicatorInputs:
     """The counts of one unit alone (no descendants).
 
@@ -87,7 +93,7 @@ def own_inputs(
     return IndicatorInputs(
         level=level_of(unit),
         **facts.transparency,
-        **procedure_sets(unit, facts, used).counts(),
+        **(sets or procedure_sets(unit, facts, used)).counts(),
         dossiers_received=c["received"],
         dossiers_synced=c["received_synced"],
         dossiers_in_period=c["in_period"],
@@ -136,6 +142,7 @@ class SubtreeScorer:
         used = used_procedures(self.units, period, today)
         self.petitions = petitions(unit_ids, period, today)
         self._scores: dict[int, UnitScore] = {}
+        self.sets = {u.pk: procedure_sets(u, self.facts, used.get(u.pk, {})) for u in self.units}
         self.own = {
             u.pk: own_inputs(
                 u,
@@ -143,10 +150,10 @@ class SubtreeScorer:
                 self.facts,
                 self.petitions.get(u.pk, {}),
                 used.get(u.pk, {}),
+                self.sets[u.pk],
             )
             for u in self.units
         }
-        self.sets = {u.pk: procedure_sets(u, self.facts, used.get(u.pk, {})) for u in self.units}
 
     def subtree_units(self, unit: Unit) -> list[Unit]:
         return [u for u in self.units if u.path.startswith(unit.path)]
@@ -181,7 +188,7 @@ def _facts(period: Period, methodology: Methodology, root: Unit) -> CatalogueFac
     The key holds the aggregate epoch, which every change of the registers moves
     (:func:`apps.statistics.services.register_changed`), so a recorded offering or decision shows at once.
     """
-    authority = root if root.parent_id is None else Unit.objects.get(code=root.root_code)
+    authority = top_unit(root)
     epoch = cache_key_for(period)[0]
     key = f"statistics:facts:{methodology.key.replace(' ', '-')}:{authority.pk}:{epoch}:{period.kind}:{period.start}:{period.end}"
     facts = cache.get(key)

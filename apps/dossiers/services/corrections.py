@@ -113,6 +113,19 @@ def _first_later_event(dossier: Dossier) -> dt.datetime | None:
     )
 
 
+def _receipt_facts(dossier: Dossier) -> dict[str, Any]:
+    """What a receipt correction may change, directly or through the due date: logged before and after."""
+    return {
+        "procedure": dossier.procedure.code,
+        "receiving_unit": dossier.receiving_unit.code,
+        "channel": dossier.channel,
+        "received_at": dossier.received_at,
+        "legal_due_at": dossier.legal_due_at,
+        "effective_due_at": dossier.effective_due_at,
+        "timeliness": dossier.timeliness,
+    }
+
+
 @transaction.atomic
 def correct_receipt(
     dossier: Dossier,
@@ -152,15 +165,7 @@ def correct_receipt(
                 % {"at": later.astimezone(BUSINESS_TZ).isoformat()},
                 field="received_at",
             )
-    before = {
-        "procedure": dossier.procedure.code,
-        "receiving_unit": dossier.receiving_unit.code,
-        "channel": dossier.channel,
-        "received_at": dossier.received_at,
-        "legal_due_at": dossier.legal_due_at,
-        "effective_due_at": dossier.effective_due_at,
-        "timeliness": dossier.timeliness,
-    }
+    before = _receipt_facts(dossier)
     old_received_on = dossier.received_on
     if procedure is not None:
         dossier.procedure = procedure
@@ -175,15 +180,7 @@ def correct_receipt(
         dossier.received_on = local_date(received_at)
     dossier.procedure_version = version_for(dossier.procedure, dossier.received_on)
     _recompute_due(dossier)
-    after = {
-        "procedure": dossier.procedure.code,
-        "receiving_unit": dossier.receiving_unit.code,
-        "channel": dossier.channel,
-        "received_at": dossier.received_at,
-        "legal_due_at": dossier.legal_due_at,
-        "effective_due_at": dossier.effective_due_at,
-        "timeliness": dossier.timeliness,
-    }
+    after = _receipt_facts(dossier)
     log = {
         name: {"old": _json(before[name]), "new": _json(after[name])}
         for name in before
