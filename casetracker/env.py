@@ -38,6 +38,18 @@ VARIABLES: dict[str, Variable] = {
             "Database URL, e.g. `postgres://user@host:5432/db`. Default: a SQLite file in the project root.",
         ),
         Variable(
+            "DATABASE_REPLICA_URL",
+            "",
+            "Read replica (a PostgreSQL streaming standby of DATABASE_URL) for statistics reads and exports. "
+            "Empty: every read goes to DATABASE_URL.",
+        ),
+        Variable(
+            "EXPORTS_DIR",
+            "var/exports",
+            "Where large console exports are written (relative to the project root, or absolute). The web and "
+            "worker processes must share it; files are deleted a day after they are written.",
+        ),
+        Variable(
             "CELERY_BROKER_URL",
             "",
             "Celery broker, e.g. `redis://127.0.0.1:6379/0`. Empty: tasks run in-process, eagerly.",

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: the docs work offline
+    "django_htmx",  # request.htmx for the console's partial updates; serves htmx.min.js locally
     "apps.core",
     "apps.organisation",
     "apps.accounts",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.queues",
     "apps.console",  # the web console: server-rendered pages over the same services as the API
+    "apps.exports",  # CSV/XLSX downloads of the console's tables; large ones as background jobs
 ]
 
 MIDDLEWARE = [
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Machine clients' Idempotency-Key replays (apps/integrations/idempotency.py).
     "apps.integrations.idempotency.IdempotencyMiddleware",
@@ -116,6 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a seed or a task writes; SQLite is the embedded default only.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+# A read replica (streaming standby) for statistics and exports; see apps/core/replica.py for which reads
+# go there. Test runs treat it as a mirror of default instead of creating a second test database.
+if env.read("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(env.read("DATABASE_REPLICA_URL"), conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.read_int("DATABASE_CONNECT_TIMEOUT")
+        )
+DATABASE_ROUTERS = ["apps.core.replica.ReplicaRouter"]
+# Sessions in the database (Django's default, stated): any web process serves any signed-in user.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -166,8 +181,8 @@ REST_FRAMEWORK = {
     # Strict JSON with a depth limit and no NUL characters (apps/core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.api.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "apps.core.api.parsers.SafeFormParser",
+        "apps.core.api.parsers.SafeMultiPartParser",
     ],
     "PAGE_SIZE": env.read_int("API_PAGE_SIZE"),
     "DEFAULT_RENDERER_CLASSES": [
@@ -299,7 +314,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Staff tokens of devices that never came back (knox drops an expired token only when presented).
     "accounts-token-purge": {"task": "accounts.purge_expired_tokens", "schedule": crontab(hour=3, minute=20)},
+    # Console exports: jobs whose kick was lost or whose worker died; files a day old deleted.
+    "exports-run-pending": {"task": "exports.run_pending_jobs", "schedule": 30.0, "options": _SWEEP},
+    "exports-expire": {"task": "exports.expire_jobs", "schedule": crontab(minute=15)},
 }
+
+# Console exports (apps/exports): above EXPORTS_ASYNC_THRESHOLD rows an export is a background job whose
+# file is written to EXPORTS_DIR (shared by the web and worker processes) and deleted after a day.
+EXPORTS_DIR = BASE_DIR / env.read("EXPORTS_DIR")  # an absolute path replaces BASE_DIR
+EXPORTS_ASYNC_THRESHOLD = 50_000
+EXPORTS_LIFETIME_HOURS = 24
+EXPORTS_PROGRESS_EVERY = 1000
 
 # Everything goes to the console (gunicorn's/celery's stderr) as key=value lines an operator can grep,
 # each with the request id (apps/core/requestlog.py). `django.request` logs every 5xx with its traceback;

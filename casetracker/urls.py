@@ -42,6 +42,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # CSV/XLSX exports of the console's tables (apps/exports).
+    path("", include("apps.exports.urls")),
     # The web console (sign-in, overview, dossier lists) at the site root (apps/console).
     path("", include("apps.console.urls")),
 ]

@@ -9,7 +9,8 @@ fails while a .mo differs from its .po, naming this command.
     .venv/bin/python scripts/compile_messages.py --check  # exit 1 if one is out of date
     .venv/bin/python scripts/compile_messages.py --merge vi_new.txt  # add translations, then compile
 
-A ``--merge`` file has one ``English source<TAB>Vietnamese`` line per string (``#`` lines are skipped);
+A ``--merge`` file has one ``English source<TAB>Vietnamese`` line per string (``#`` lines are skipped;
+a plural entry takes the line of its plural source, or of its singular);
 it fills the Vietnamese catalogue's entries with those msgids (run makemessages first so they exist).
 
 Extracting new strings still needs xgettext, on a translator's machine only:
@@ -66,10 +67,22 @@ def merge(paths: list[Path], po_path: Path = LOCALE_DIR / "vi" / "LC_MESSAGES" /
                 given[source] = text.strip()
     catalogue = polib.pofile(str(po_path), wrapwidth=110)
     for entry in catalogue:
-        if entry.msgid in given and not entry.obsolete and not entry.msgid_plural:
+        if entry.obsolete:
+            continue
+        if entry.msgid_plural:
+            # Vietnamese has one plural form: the translation of the plural source (or, failing that, of
+            # the singular) serves every count.
+            text = given.pop(entry.msgid_plural, None)
+            singular = given.pop(entry.msgid, None)
+            if text is None and singular is None:
+                continue
+            entry.msgstr_plural = {0: text if text is not None else singular}
+        elif entry.msgid in given:
             entry.msgstr = given.pop(entry.msgid)
-            if "fuzzy" in entry.flags:
-                entry.flags.remove("fuzzy")
+        else:
+            continue
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
     catalogue.save()
     return sorted(given)
 

@@ -4,7 +4,8 @@ Run against the demo (``./bin/demo`` in another terminal), with Debian's Chromiu
 
     .venv/bin/python scripts/console_screenshots.py [--base http://127.0.0.1:8000] [--out docs/screenshots]
 
-It signs in as the demo supervisor and clerk (password ``demo``), opens the overview, a drill-down list,
+It signs in as the demo supervisor and clerk (password ``demo``), opens the overview (its first screen, its
+panels and on a 360 px phone), the what-if page with one target set, a drill-down list,
 the reception desk, a receipt form, receives one dossier (the demo database gains it) and its slip, and
 prints each page's load time. Playwright's own browser download is never used.
 """
@@ -20,6 +21,7 @@ from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1366, "height": 768}
+PHONE = {"width": 360, "height": 740}
 
 
 def timed(page: Page, url: str) -> None:
@@ -52,7 +54,22 @@ def main() -> None:
 
         sign_in(page, args.base, "supervisor")
         timed(page, f"{args.base}/console/units/H44/?period=2026-11")
+        page.wait_for_load_state("networkidle")  # the trend, open lists, queues and workload panels
         page.screenshot(path=str(out / "overview.png"))
+        page.get_by_test_id("trend").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "overview-panels.png"))
+        phone = browser.new_page(viewport=PHONE, locale="vi-VN", is_mobile=True, has_touch=True)
+        phone.context.add_cookies(page.context.cookies())
+        timed(phone, f"{args.base}/console/units/H44/?period=2026-11")
+        phone.wait_for_load_state("networkidle")
+        phone.screenshot(path=str(out / "overview-phone.png"))
+        phone.close()
+        timed(page, f"{args.base}/console/units/H44/what-if/?period=2026-11")
+        page.locator('input[name^="target_"]').first.fill("100")
+        page.locator("#what-if-submit").click()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(out / "what-if.png"))
+        timed(page, f"{args.base}/console/units/H44/?period=2026-11")
         late = page.get_by_test_id("on-time").locator('a[href*="measure=late"]').first
         timed(page, args.base + late.get_attribute("href"))
         page.screenshot(path=str(out / "dossiers.png"))

@@ -18,6 +18,8 @@ PRODUCTION = {
     "SECRET_KEY": "prod-like-" + "0123456789abcdef" * 4,
     "ALLOWED_HOSTS": "casetracker.example.gov.vn",
     "DATABASE_URL": "postgres://casetracker@db.internal:5432/casetracker",
+    # Several gunicorn workers share their limits and cache through Redis (apps/core/checks.py, core.W001).
+    "CACHE_URL": "redis://cache.internal:6379/1",
 }
 
 

@@ -21,9 +21,10 @@ from apps.console.views import not_found, page, signin_required
 from apps.core.actors import Actor
 from apps.core.errors import DomainError
 from apps.dossiers import services
+from apps.dossiers.actions import allowed_actions, transfer_targets
 from apps.dossiers.applicant import clean_applicant
 from apps.dossiers.documents import DocumentIn
-from apps.dossiers.models import Dossier
+from apps.dossiers.models import Dossier, Rating
 from apps.dossiers.permissions import can_create_at, visible_dossiers
 from apps.dossiers.selectors import explain_legal_due, in_unit_subtree, open_by_due, with_related
 from apps.dossiers.slip import render_slip, slip_data
@@ -123,13 +124,26 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
     found = _visible_dossier(request, code)
     if found is None:
         return not_found(request)
+    return dossier_page(request, found)
+
+
+def dossier_page(
+    request: HttpRequest, found: Dossier, *, failed: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The dossier page with the actions its status allows this user (:func:`allowed_actions`);
+    ``failed``: a refused action's message, field errors and values, shown in its own form."""
+    actions = allowed_actions(request.user, found)
     context = {
         "dossier": found,
         "documents": list(found.documents.order_by("position")),
         "events": list(found.events.select_related("actor_user").order_by("occurred_at", "id")),
         "explanation": explain_legal_due(found),
+        "actions": actions,
+        "targets": transfer_targets(request.user, found) if any(a.code == "assign" for a in actions) else [],
+        "ratings": [choice for choice in Rating.choices if choice[0]],
+        "failed": failed or {},
     }
-    return page(request, "console/dossier.html", context)
+    return page(request, "console/dossier.html", context, status=status)
 
 
 @signin_required

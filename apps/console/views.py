@@ -1,4 +1,4 @@
-"""The web console's pages: sign-in, the supervisor's overview and the dossiers behind each number.
+"""The web console's pages: sign-in and the dossiers behind each number (the overview: overview.py).
 
 Views only parse the request and render: every figure comes from the functions the API's statistics
 views call (:mod:`apps.statistics.reports`), scope from :mod:`apps.accounts.scope`, sign-in limits from
@@ -28,11 +28,9 @@ from apps.accounts.models import Role, User
 from apps.accounts.scope import visible_units
 from apps.core.errors import DomainError
 from apps.dossiers.permissions import can_create_at
-from apps.organisation.models import Unit, UnitKind
-from apps.scoring.methodology import Methodology
+from apps.organisation.models import Unit
 from apps.statistics import reports
 from apps.statistics.periods import Period
-from apps.statistics.rankings import BandRule
 from apps.statistics.services import today
 
 #: Rows per page of a dossier list.
@@ -186,51 +184,6 @@ def _band(code: str | None) -> dict[str, str] | None:
 
 
 @signin_required
-def overview(request: HttpRequest, code: str) -> HttpResponse:
-    """A unit's index score, groups, rank and change, its children ranked, and on time by child unit."""
-    unit = unit_in_scope(request.user, code)
-    if unit is None:
-        return not_found(request)
-    try:
-        period = _period(request)
-    except PeriodRefused as exc:
-        return bad_request(request, exc.message)
-    kind = request.GET.get("kind", "").strip() or None
-    if kind is not None and kind not in UnitKind.values:
-        return bad_request(request, gettext("%(kind)s is not a kind of unit.") % {"kind": repr(kind)})
-    score = reports.unit_score(unit, period)
-    methodology = Methodology.for_date(period.end)
-    bands = [BandRule(b.code, b.min) for b in methodology.bands]
-    # Children of one kind are ranked among themselves, as the national portal ranks them.
-    ranking = reports.rankings(unit, period, by="total", bands=bands, kind=kind)
-    on_time = reports.on_time_breakdown(unit, period, "unit", kind=kind, ordering="rate")
-    kinds_below = set(Unit.objects.filter(parent=unit).values_list("kind", flat=True))
-    previous = score["previous"]
-    context = {
-        "unit": unit,
-        "period": period,
-        "previous_period": period.previous(),
-        "next_period": period.next() if period.next().start <= today() else None,
-        "score": score["score"],
-        "band": _band(score["score"]["band"]),
-        "rank": score["rank"],
-        "siblings": score["siblings"],
-        "delta": _signed(previous["delta"]),
-        "rank_change": previous["rank_change"],
-        "rank_change_text": _signed(previous["rank_change"]),
-        "previous": previous,
-        "rows": [
-            {**row, "band": _band(row["band"]), "delta_text": _signed(row["delta"])}
-            for row in ranking["rows"]
-        ],
-        "on_time": [{**row, "percent": _percent(row["rate"])} for row in on_time],
-        "kind": kind,
-        "kinds": [(value, label) for value, label in UnitKind.choices if value in kinds_below],
-    }
-    return page(request, "console/overview.html", context)
-
-
-@signin_required
 def dossiers(request: HttpRequest, code: str) -> HttpResponse:
     """The dossiers behind a number on the overview: the API's drill-down (same SQL, same count)."""
     unit = unit_in_scope(request.user, code)
@@ -250,7 +203,7 @@ def dossiers(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:
         number = 1
     start = (number - 1) * PAGE_SIZE
-    rows = list(reports.dossiers_behind(unit, period, measure)[start : start + PAGE_SIZE + 1])
+    rows = list(reports.dossiers_behind(unit, period, measure, limit=PAGE_SIZE + 1, offset=start))
     base = reverse("console-dossiers", args=[unit.code]) + f"?measure={measure}&period={period.key}"
     context = {
         "unit": unit,

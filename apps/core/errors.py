@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     DUPLICATE_IN_REQUEST = "duplicate_in_request"
     MALFORMED_LINE = "malformed_line"
     SOURCE_SYSTEM_FORBIDDEN = "source_system_forbidden"
+    RETRY_IDENTITY_REQUIRED = "retry_identity_required"
     # hostile or out-of-range input (issue 7)
     NUL_CHARACTER = "nul_character"
     INVALID_CURSOR = "invalid_cursor"

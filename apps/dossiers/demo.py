@@ -29,13 +29,30 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.accounts.tokens import issue_token
-from apps.catalogue.models import Level, OnlineLevel, OnlineOffering, Procedure, ProcedureVersion
+from apps.catalogue.models import (
+    Level,
+    OnlineLevel,
+    OnlineOffering,
+    Procedure,
+    ProcedureComponent,
+    ProcedureVersion,
+)
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers import events
 from apps.dossiers.applicant import ApplicantKind, fold
+from apps.dossiers.documents import DocumentIn, DocumentRow, check_complete, derived_flags, resolve
 from apps.dossiers.flags import Flag
-from apps.dossiers.models import Channel, Dossier, DossierEvent, EventKind, Rating, SupplementRequest
+from apps.dossiers.models import (
+    Channel,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    EventKind,
+    Rating,
+    SupplementRequest,
+)
+from apps.dossiers.services.documents import document_models, from_documents_note
 from apps.dossiers.services.receipt import compute_legal_due, new_dossier_code
 from apps.dossiers.status import OPEN_STATUSES, Status, can_transition
 from apps.dossiers.timeliness import BUSINESS_TZ, Timeliness, classify, is_overdue_now, local_date
@@ -92,6 +109,17 @@ STREETS = ("Hùng Vương", "Trần Phú", "Lê Lợi", "Nguyễn Tất Thành",
 # Birth-registration province codes of demo applicants: mostly the province itself (Phú Thọ, 025), some
 # neighbours and the two big cities.
 DEMO_BIRTH_PROVINCES = ("025", "025", "025", "025", "026", "015", "019", "001", "079")
+# Why a clerk accepted a dossier without one of its mandatory documents (recorded with it).
+MISSING_DOCUMENT_REASONS = (
+    "Công dân cam kết nộp bản chính khi nhận kết quả",
+    "Giấy tờ đang được cơ quan khác cấp lại, có giấy hẹn",
+    "Đã tra cứu được thông tin trên Cơ sở dữ liệu quốc gia về dân cư",
+)
+# Documents some applicants hand in besides the procedure's list.
+EXTRA_DOCUMENTS = ("Giấy ủy quyền", "Bản sao giấy khai sinh", "Văn bản xác nhận của thôn, tổ dân phố")
+# Share of dossiers received without one mandatory document (and the reason why); of optional documents
+# brought; of dossiers with an extra document besides the list.
+MISSING_SHARE, OPTIONAL_SHARE, EXTRA_SHARE = 0.04, 0.5, 0.05
 SUPPLEMENT_REASONS = (
     "Thiếu bản sao giấy tờ tùy thân",
     "Tờ khai chưa đủ chữ ký",
@@ -269,6 +297,7 @@ class _Plan:
     dossier: Dossier
     supplements: list[SupplementRequest]
     events: list[DossierEvent]
+    documents: list[DocumentRow] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the generator
@@ -282,6 +311,9 @@ class DemoGenerator:
         # Applicants' contact details come from their own stream, so adding them left every other draw
         # (and the statistics the demo shows) as it was.
         self.people = random.Random(seed * 7919 + 1)
+        # So do the documents received (which components, scanned or taken from the data store).
+        self.papers = random.Random(seed * 104_729 + 2)
+        self.documents_note = from_documents_note()  # the flag events' note, translated once per run
         self.now = now
         self.days = days
         self.today = now.astimezone(BUSINESS_TZ).date()
@@ -315,6 +347,9 @@ class DemoGenerator:
         self.centre = UnitProfile.draw(centres[0], rng, 1.0) if centres else None
         self._commune_weights = [p.weight for p in self.communes]
         self._load_procedures(province_code)
+        self.components: dict[int, list[ProcedureComponent]] = {}
+        for component in ProcedureComponent.objects.order_by("version_id", "position"):
+            self.components.setdefault(component.version_id, []).append(component)
         # Online dossiers only where the receiving unit offers the procedure online (the register).
         self.offered_from: dict[tuple[int, int], dt.date] = {
             (unit_id, procedure_id): valid_from
@@ -505,11 +540,11 @@ class DemoGenerator:
         life = _Life(self, dossier, calendar, history, supplements)
         steps = self._steps(dossier, calendar, handling, legal)
         obligation_at = life.run(steps)
-        self._facts(life, receiving, handling, obligation_at)
+        documents = self._facts(life, receiving, handling, obligation_at)
         history.sort(key=lambda e: e.occurred_at)  # stable: a status change stays before a flag at its time
         for event in history:
             event.dispatched_at = self.dispatched_at
-        return _Plan(dossier, supplements, history)
+        return _Plan(dossier, supplements, history, documents)
 
     def _steps(
         self, dossier: Dossier, calendar: WorkingCalendar, handling: UnitProfile, legal: dt.datetime | None
@@ -562,8 +597,12 @@ class DemoGenerator:
 
     def _facts(
         self, life: _Life, receiving: UnitProfile, handling: UnitProfile, obligation_at: dt.datetime | None
-    ) -> None:
-        """Index flags and the rating, each as the explicit action (event) the services would record."""
+    ) -> list[DocumentRow]:
+        """The documents received, index flags and the rating, each as the services would record them.
+
+        Returns the documents (none when the version lists no components: the two digitization flags
+        are then explicit actions, as before documents were recorded).
+        """
         rng = self.rng
         dossier = life.dossier
         received_at = dossier.received_at
@@ -573,12 +612,24 @@ class DemoGenerator:
         def minutes(low: int, high: int) -> dt.timedelta:
             return dt.timedelta(minutes=rng.randint(low, high))
 
-        if rng.random() < receiving.digitized:
-            life.flag(Flag.INPUTS_DIGITIZED, received_at + minutes(1, 30))
+        # Whether every document was scanned and whether any was taken from the data store: drawn from the
+        # main stream where the two flags were, delays included, so every later draw stays as it was.
+        scanned_after = minutes(1, 30) if rng.random() < receiving.digitized else None
         if rng.random() < (receiving.eid_online if online else receiving.eid_counter):
             life.flag(Flag.APPLICANT_EID_VERIFIED, received_at + minutes(1, 5))
-        if rng.random() < receiving.reuse:
-            life.flag(Flag.DATA_REUSED, received_at + minutes(2, 40))
+        reused_after = minutes(2, 40) if rng.random() < receiving.reuse else None
+        components = self.components.get(dossier.procedure_version_id, [])
+        documents: list[DocumentRow] = []
+        if components:
+            documents, reason = self._documents(
+                components, scanned_after is not None, reused_after is not None
+            )
+            life.record_documents(documents, reason)
+        else:
+            if scanned_after is not None:
+                life.flag(Flag.INPUTS_DIGITIZED, received_at + scanned_after)
+            if reused_after is not None:
+                life.flag(Flag.DATA_REUSED, received_at + reused_after)
         if rng.random() < receiving.portal:
             life.flag(Flag.PORTAL_SYNCED, received_at + minutes(5, 180))
         if dossier.fee_amount > 0 and rng.random() < receiving.paid_online:
@@ -588,7 +639,7 @@ class DemoGenerator:
                 life.flag(Flag.FEE_DATA_SYNCED, paid_at + minutes(1, 10))
         finished_at = dossier.finished_at
         if finished_at is None:
-            return
+            return documents
         if rng.random() < handling.signed:
             life.flag(Flag.RESULT_SIGNED, finished_at + minutes(1, 10))
         if rng.random() < handling.e_result:
@@ -602,6 +653,45 @@ class DemoGenerator:
             rating = Rating.DISSATISFIED if unhappy else Rating.SATISFIED
             after = dossier.returned_at or finished_at
             life.rate(rating, after + minutes(10, 72 * 60))
+        return documents
+
+    def _documents(
+        self, components: list[ProcedureComponent], scanned: bool, reused: bool
+    ) -> tuple[list[DocumentRow], str]:
+        """What an applicant plausibly brought: the mandatory components (now and then one missing, with
+        the clerk's reason), about half the optional ones, rarely another document. Checked by the intake
+        rules (:mod:`apps.dossiers.documents`), so a demo dossier is one the counter would accept.
+
+        ``scanned``: every document was scanned (else at least one was not); ``reused``: one or two were
+        taken from the data store (digitized by nature). The flags then follow from these records.
+        Returns the rows and the reason a mandatory one is missing ("" when none is).
+        """
+        papers = self.papers
+        mandatory = [c for c in components if c.mandatory]
+        chosen = [c for c in components if c.mandatory or papers.random() < OPTIONAL_SHARE]
+        reason = ""
+        if len(chosen) > 1 and mandatory and papers.random() < MISSING_SHARE:
+            chosen.remove(papers.choice(mandatory))
+            reason = papers.choice(MISSING_DOCUMENT_REASONS)
+        items = [{"component": c.position} for c in chosen]
+        if papers.random() < EXTRA_SHARE:
+            items.append({"name": papers.choice(EXTRA_DOCUMENTS)})
+        digitized = [scanned or papers.random() < 0.5 for _ in items]
+        candidates = list(range(len(items)))
+        if not scanned:  # at least one stayed on paper (and so was not taken from the data store)
+            paper = papers.randrange(len(items))
+            digitized[paper] = False
+            candidates.remove(paper)
+        taken: set[int] = set()
+        if reused and candidates:
+            taken = set(papers.sample(candidates, min(len(candidates), papers.randint(1, 2))))
+        documents = [
+            DocumentIn(**item, digitized=digitized[i] or i in taken, reused=i in taken)
+            for i, item in enumerate(items)
+        ]
+        rows = resolve(components, documents)
+        check_complete(components, rows, reason)  # raises on a generator bug, as intake would refuse
+        return rows, reason
 
 
 class _Life:
@@ -750,6 +840,21 @@ class _Life:
         )
         return max(0, self.calendar.working_minutes_between(dossier.received_at, dossier.ended_at) - paused)
 
+    def record_documents(self, rows: list[DocumentRow], missing_reason: str) -> None:
+        """The documents received at the counter; the digitization flags follow from them at receipt,
+        one flag event each, as :func:`apps.dossiers.services.documents.store` writes them."""
+        dossier = self.dossier
+        dossier.missing_documents_reason = missing_reason
+        note = self.generator.documents_note
+        for flag, value in derived_flags(rows).items():
+            if getattr(dossier, flag) != value:
+                setattr(dossier, flag, value)
+                self.history.append(
+                    events.flag_set(
+                        dossier, flag=flag, value=value, at=dossier.received_at, actor=ACTOR, note=note
+                    )
+                )
+
     def flag(self, flag: Flag, at: dt.datetime) -> None:
         if at > self.now or getattr(self.dossier, flag):
             return
@@ -770,6 +875,9 @@ def _write(plans: list[_Plan], generator: DemoGenerator) -> None:
     """One batch: dossiers first (their pks come back from the insert), then pauses and events."""
     _avoid_stored_codes(plans, generator)
     Dossier.objects.bulk_create([p.dossier for p in plans])
+    DossierDocument.objects.bulk_create(
+        [d for p in plans for d in document_models(p.dossier.pk, p.documents)], batch_size=2000
+    )
     SupplementRequest.objects.bulk_create([s for p in plans for s in p.supplements])
     DossierEvent.objects.bulk_create([e for p in plans for e in p.events])
 

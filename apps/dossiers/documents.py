@@ -7,17 +7,23 @@ Pure rules over plain values, shared by the receipt, the later recording of docu
 - each component is received at most once; its form and quantity default to the catalogue's;
 - a mandatory component may be missing only when the clerk writes down why;
 - the digitization facts of the index follow from the records: the inputs are digitized when every
-  document received is, and data was reused when any document was taken from digitized data.
+  document received is, and data was reused when any document was taken from digitized data; so an
+  explicit value of those two flags may not contradict the records;
+- documents are recorded when a dossier is received, not when an online submission is registered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import ComponentForm, ProcedureComponent
+from apps.dossiers.flags import Flag
+
+#: The index flags the document records decide (an explicit action on them is refused once recorded).
+DERIVED_FLAGS = (Flag.INPUTS_DIGITIZED.value, Flag.DATA_REUSED.value)
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,42 @@ def check_complete(
 def digitization_facts(rows: Sequence[DocumentRow]) -> tuple[bool, bool]:
     """(inputs digitized, data reused) as the index reads them from the documents received."""
     return bool(rows) and all(row.digitized for row in rows), any(row.reused for row in rows)
+
+
+def derived_flags(rows: Sequence[DocumentRow]) -> dict[str, bool]:
+    """:func:`digitization_facts` by flag name, as the dossier's columns hold them."""
+    digitized, reused = digitization_facts(rows)
+    return {Flag.INPUTS_DIGITIZED.value: digitized, Flag.DATA_REUSED.value: reused}
+
+
+def check_flags(explicit: Mapping[str, bool], rows: Sequence[DocumentRow]) -> None:
+    """A sender that gives documents and a digitization flag too must not say two different things."""
+    for flag, value in derived_flags(rows).items():
+        if flag in explicit and explicit[flag] != value:
+            raise DocumentProblem(
+                flag,
+                "flag_from_documents",
+                _(
+                    "%(flag)s follows from the documents received (%(value)s here): leave it out, or correct the documents."
+                )
+                % {"flag": flag, "value": "true" if value else "false"},
+            )
+
+
+def recorded_flag_problem(flag: str) -> DocumentProblem:
+    """An explicit change of a derived flag on a dossier whose documents are recorded."""
+    return DocumentProblem(
+        "flag",
+        "flag_from_documents",
+        _("This dossier's documents are recorded: %(flag)s follows from them. Record the documents again.")
+        % {"flag": flag},
+    )
+
+
+def registration_problem() -> DocumentProblem:
+    """Documents are received with the dossier (status 2); an online registration (1) carries none."""
+    return DocumentProblem(
+        "documents",
+        "validation_error",
+        _("Documents are recorded when the dossier is received (status 2), not at registration."),
+    )

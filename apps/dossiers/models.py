@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from apps.catalogue.models import ComponentForm
 from apps.core.history import AppendOnly
 from apps.dossiers.applicant import ApplicantKind
-from apps.dossiers.status import Status
+from apps.dossiers.status import OPEN_STATUSES, Status
 from apps.dossiers.timeliness import Timeliness
 
 
@@ -36,15 +36,19 @@ class Dossier(models.Model):
     source_system = models.CharField(max_length=64, blank=True, default="")
     external_id = models.CharField(max_length=128, null=True, blank=True)
 
-    procedure = models.ForeignKey("catalogue.Procedure", on_delete=models.PROTECT, related_name="dossiers")
+    # The three foreign keys below lead composite indexes (see Meta.indexes), which also serve their
+    # PROTECT checks: a single-column index of their own would only cost writes.
+    procedure = models.ForeignKey(
+        "catalogue.Procedure", on_delete=models.PROTECT, related_name="dossiers", db_index=False
+    )
     procedure_version = models.ForeignKey(
         "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
     )
     receiving_unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.PROTECT, related_name="received_dossiers"
+        "organisation.Unit", on_delete=models.PROTECT, related_name="received_dossiers", db_index=False
     )
     handling_unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.PROTECT, related_name="handled_dossiers"
+        "organisation.Unit", on_delete=models.PROTECT, related_name="handled_dossiers", db_index=False
     )
     channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
     # The applicant as recorded at the counter (apps/dossiers/applicant.py holds the rules). A snapshot per
@@ -127,21 +131,46 @@ class Dossier(models.Model):
                 name="dossier_unique_external_id",
             ),
         ]
+        # Each index names the query it serves; EXPLAIN on PostgreSQL at 200k rows in docs/benchmarks.md
+        # ("A lean hot path"). Besides these: the primary key, the unique receipt code (its PostgreSQL
+        # ``…_like`` companion answers code prefixes: ?code_prefix=, the counter's search box), the unique
+        # (source_system, external_id) of dossier_unique_external_id, and the single-column indexes of
+        # procedure_version (PROTECT check, ?field= join) and created_by (SET NULL when a user is deleted).
         indexes = [
+            # Lists scoped to a unit subtree (visible_dossiers, ?unit=, in_unit_subtree), newest first;
+            # also the receiving_unit / handling_unit foreign keys' PROTECT check.
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_recv_unit_idx"),
             models.Index(fields=["handling_unit", "-received_at", "-id"], name="dossier_hand_unit_idx"),
+            # The unscoped list (national users, the default ordering) and its cursor pages.
             models.Index(fields=["-received_at", "-id"], name="dossier_received_idx"),
-            models.Index(fields=["status", "effective_due_at"], name="dossier_status_due_idx"),
+            # Open dossiers by due date: ?overdue=true (ordered by due date, overdue first) and the desk's
+            # queue (selectors.open_by_due). Partial: ended dossiers, the bulk of the table, are left out.
+            models.Index(
+                fields=["effective_due_at", "id"],
+                name="dossier_open_due_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            # Open dossiers (no end date) newest first: the drill-down lists' open arm
+            # (apps/statistics/reports.dossier_ids_sql) walks these, not the whole table, for its page.
+            # Partial: the ended bulk is left out; dossier_open_due_idx is by due date, not list order.
+            models.Index(
+                fields=["-received_at", "-id"],
+                name="dossier_open_recv_idx",
+                condition=Q(ended_on__isnull=True),
+            ),
+            # ?procedure= newest first; also the procedure foreign key's PROTECT check.
             models.Index(fields=["procedure", "-received_at"], name="dossier_procedure_idx"),
+            # Statistics: a handling unit's dossiers received by a period's end and not ended before its
+            # start (apps/statistics/counting.py, the leaf rebuild and drain).
             models.Index(fields=["handling_unit", "received_on", "ended_on"], name="dossier_unit_period_idx"),
-            # Counter searches: name and receipt code by prefix (pattern ops so PostgreSQL's LIKE 'x%' uses
-            # them; SQLite ignores the operator class), identity number and phone by equality.
+            # Counter searches: the folded name by prefix (pattern ops so PostgreSQL's LIKE 'x%' uses it;
+            # SQLite ignores the operator class), identity number and phone by equality (partial: most
+            # dossiers have none).
             models.Index(
                 fields=["applicant_name_folded"],
                 name="dossier_applicant_fold_idx",
                 opclasses=["varchar_pattern_ops"],
             ),
-            models.Index(fields=["code"], name="dossier_code_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(
                 fields=["applicant_id_number"],
                 name="dossier_applicant_id_idx",

@@ -27,6 +27,20 @@ def overdue_now_q(now: dt.datetime | None = None) -> Q:
     return Q(status__in=OPEN_STATUSES) & (Q(supplement_count__gte=2) | running_late | paused_late)
 
 
+def due_soon_q(now: dt.datetime | None = None, within: dt.timedelta = dt.timedelta(hours=24)) -> Q:
+    """Open dossiers whose clock runs and whose effective due instant falls in ``[now, now + within)``:
+    the ones still in time that fall overdue next unless acted on. A paused dossier's clock is stopped
+    and a dossier :func:`overdue_now_q` already counts is never "due soon", so the two lists never overlap."""
+    now = now or timezone.now()
+    return Q(
+        status__in=OPEN_STATUSES,
+        paused_since__isnull=True,
+        supplement_count__lt=2,
+        effective_due_at__gte=now,
+        effective_due_at__lt=now + within,
+    )
+
+
 def open_by_due(queryset: QuerySet[Dossier], now: dt.datetime | None = None) -> QuerySet[Dossier]:
     """A counter's queue: the open dossiers of ``queryset``, soonest due first, each with ``overdue_now``
     (the same condition as ``?overdue=true``)."""

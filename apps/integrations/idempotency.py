@@ -38,9 +38,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.api.errors import error_body
-from apps.core.errors import ErrorCode
+from apps.core.errors import DomainError, ErrorCode
 from apps.core.requestlog import DATABASE_UNAVAILABLE
-from apps.integrations.auth import authenticate_key
+from apps.integrations.auth import authenticate_key, client_of
 from apps.integrations.models import IdempotencyRecord, MachineClient
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
@@ -199,6 +199,28 @@ class IdempotencyMiddleware:
             record.response_body, status=record.status_code, safe=False, headers={REPLAY_HEADER: "true"},
             json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},  # as DRF rendered it
         )  # fmt: skip
+
+
+def check_retry_identity(request: HttpRequest, *, external_id: str | None) -> None:
+    """A machine client's create must be safe to retry: 400 ``retry_identity_required`` otherwise.
+
+    A client retries what it did not see answered (a timeout, a dropped connection), and only an
+    identity it sends makes that retry the same request: its ``external_id`` (the dossier's identity in
+    its namespace) or an ``Idempotency-Key`` (this request's). Without either, two identical bodies are
+    two dossiers as far as anyone can tell: an applicant may file the same procedure twice in a minute
+    (two births, two plots), so guessing from the content would merge real records. Staff creates are
+    interactive (the person sees the answer) and are not held to this.
+    """
+    if client_of(request) is None or external_id or request.META.get(HEADER):
+        return
+    raise DomainError(
+        ErrorCode.RETRY_IDENTITY_REQUIRED,
+        gettext(
+            "A machine client sends its own external_id or an Idempotency-Key header with each create, "
+            "so that a retry cannot create the dossier twice."
+        ),
+        field="external_id",
+    )
 
 
 def purge_expired(now: dt.datetime | None = None) -> int:

@@ -119,6 +119,11 @@ class WebhookSubscription(models.Model):
     events = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    starts_after_event_id = models.BigIntegerField(
+        default=0,
+        help_text="Dossier events up to this id were recorded before the subscription and are not sent "
+        "(set when subscribing; 0 = the whole history).",
+    )
 
     class Meta:
         ordering = ["client", "id"]

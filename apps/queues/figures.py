@@ -227,7 +227,12 @@ def workload(unit: Unit, period: Period, today: dt.date) -> dict[str, Any]:
     """Dossiers received and finished per staff member of each unit of the subtree, against the target."""
     days = observed_days(period, today)
     subtree = Unit.objects.subtree_of(unit)
-    counted = Q(received_on__gte=period.start, received_on__lte=period.end) & ~Q(
+    # Received in the period, bounded on ``received_at`` (its local days' first and last instant) rather
+    # than ``received_on``: the same rows (received_on is received_at's local date), but the receiving
+    # unit's index is (receiving_unit, received_at, id), so this range-scans it; on received_on it read
+    # every row of each unit (2.1 s against 0.2 s at 1M dossiers, docs/benchmarks.md).
+    first, after = _local_bounds(period)
+    counted = Q(received_at__gte=first, received_at__lt=after) & ~Q(
         status__in=(Status.REGISTERED, Status.REFUSED_AT_INTAKE)
     )
     received = dict(

@@ -9,7 +9,7 @@ of the rounded sub-indicator points, as published.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -161,8 +161,17 @@ def score(inputs: IndicatorInputs, methodology: Methodology) -> Score:
     if inputs.level not in methodology.levels:
         raise ValueError(f"methodology {methodology.version} does not cover level {inputs.level!r}")
     indicators = tuple(_score_indicator(rule, inputs, methodology) for rule in methodology.indicators)
+    by_group: dict[str, list[IndicatorScore]] = {}
+    for indicator in indicators:
+        by_group.setdefault(indicator.group, []).append(indicator)
     groups = tuple(
-        _group_score(group.code, _active_language_name(group), group.max_points, indicators, methodology)
+        _group_score(
+            group.code,
+            _active_language_name(group),
+            group.max_points,
+            by_group.get(group.code, ()),
+            methodology,
+        )
         for group in methodology.groups
     )
     total = sum((group.points for group in groups), Decimal("0.00"))
@@ -272,42 +281,70 @@ def room_for_improvement(score: Score, *, by: Literal["indicator", "group"] = "i
     return sorted((item for item in items if item.missing > 0), key=lambda item: -item.missing)
 
 
+@dataclass(frozen=True, slots=True)
+class _RuleConstants:
+    """What scoring one rule needs besides the counts, worked out once per rule and rounding."""
+
+    full: Decimal
+    zero: Decimal
+    max_num: int
+    max_den: int
+    cap_num: int
+    cap_den: int
+
+
+# id(rule), places -> (the rule itself, so the id cannot be reused while the entry lives; its constants).
+# Methodologies are loaded once per process, so this holds a few dozen entries.
+_RULE_CONSTANTS: dict[tuple[int, int], tuple[IndicatorRule, _RuleConstants]] = {}
+
+
+def _constants(rule: IndicatorRule, places: int) -> _RuleConstants:
+    hit = _RULE_CONSTANTS.get((id(rule), places))
+    if hit is None or hit[0] is not rule:
+        max_num, max_den = _as_ratio(rule.max_points)
+        cap_num, cap_den = _as_ratio(rule.cap) if rule.scoring == "cap" else (0, 1)
+        constants = _RuleConstants(
+            _rounded(rule.max_points, places), _rounded(0, places), max_num, max_den, cap_num, cap_den
+        )
+        hit = _RULE_CONSTANTS[(id(rule), places)] = (rule, constants)
+    return hit[1]
+
+
 def _score_indicator(
     rule: IndicatorRule, inputs: IndicatorInputs, methodology: Methodology
 ) -> IndicatorScore:
     numerator = getattr(inputs, rule.numerator)
     denominator = getattr(inputs, rule.denominator)
-    full = _rounded(rule.max_points, methodology.rounding_places)
-    zero = _rounded(0, methodology.rounding_places)
-
-    def result(points: Decimal, status: Status, rate: Decimal | None = None) -> IndicatorScore:
-        return IndicatorScore(rule.code, rule.group, numerator, denominator, rate, points, full, status)
-
+    c = _constants(rule, methodology.rounding_places)
+    full = c.full
     if not rule.levels[inputs.level].applies:
-        return result(full, "not_applicable")
+        return IndicatorScore(
+            rule.code, rule.group, numerator, denominator, None, full, full, "not_applicable"
+        )
     if denominator == 0:
         if numerator:
             raise ValueError(
                 f"{rule.code}: {rule.numerator}={numerator} but {rule.denominator}=0 for a {inputs.level}"
             )
-        return result(full, "full_when_empty") if rule.when_empty == "full" else result(zero, "no_data")
+        if rule.when_empty == "full":
+            return IndicatorScore(rule.code, rule.group, numerator, 0, None, full, full, "full_when_empty")
+        return IndicatorScore(rule.code, rule.group, numerator, 0, None, c.zero, full, "no_data")
     if numerator > denominator:
         raise ValueError(
             f"{rule.code}: {rule.numerator}={numerator} exceeds {rule.denominator}={denominator}"
         )
     # Integer arithmetic on the exact ratio (same result as Fraction, several times faster: a province's
     # ranking scores 170 units × 21 indicators per request).
-    max_num, max_den = _as_ratio(rule.max_points)
     if rule.scoring == "cap":
-        cap_num, cap_den = _as_ratio(rule.cap)
-        if numerator * cap_den >= cap_num * denominator:  # rate >= cap: full points
-            top, bottom = max_num, max_den
+        if numerator * c.cap_den >= c.cap_num * denominator:  # rate >= cap: full points
+            top, bottom = c.max_num, c.max_den
         else:
-            top, bottom = max_num * numerator * cap_den, max_den * denominator * cap_num
+            top, bottom = c.max_num * numerator * c.cap_den, c.max_den * denominator * c.cap_num
     else:
-        top, bottom = max_num * numerator, max_den * denominator
+        top, bottom = c.max_num * numerator, c.max_den * denominator
     points = _half_up(top, bottom, methodology.rounding_places)
-    return result(points, "scored", _half_up(numerator, denominator, RATE_PLACES))
+    rate = _half_up(numerator, denominator, RATE_PLACES)
+    return IndicatorScore(rule.code, rule.group, numerator, denominator, rate, points, full, "scored")
 
 
 @lru_cache(maxsize=256)
@@ -340,9 +377,10 @@ def _group_score(
     code: str,
     name: str,
     max_points: Decimal,
-    indicators: tuple[IndicatorScore, ...],
+    indicators: Sequence[IndicatorScore],
     methodology: Methodology,
 ) -> GroupScore:
+    """``indicators``: the group's own (the caller groups them once)."""
     places = methodology.rounding_places
     points = sum((i.points for i in indicators if i.group == code), _rounded(0, places))
     points_num, points_den = _as_ratio(points)

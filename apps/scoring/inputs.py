@@ -20,6 +20,7 @@ Counting conventions a parent relies on when it adds its descendants' bundles:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -118,6 +119,34 @@ class IndicatorInputs:
         """The counts by name, for display next to a score and for serialisation."""
         return {name: getattr(self, name) for name in COUNT_NAMES}
 
+    @classmethod
+    def total(cls, level: Level, bundles: Iterable[IndicatorInputs], **replaced: int) -> IndicatorInputs:
+        """``zero(level) + b1 + b2 + …`` in one pass, then the ``replaced`` counts set (a roll-up's
+        distinct-procedure counts): a province sums about 170 bundles per request, and building (and
+        validating) one intermediate bundle per addition was most of that time."""
+        values = dict.fromkeys(SUMMED_COUNTS, 0)
+        inherited: tuple[int, ...] | None = None
+        for bundle in bundles:
+            for name in SUMMED_COUNTS:
+                values[name] += getattr(bundle, name)
+            theirs = tuple(getattr(bundle, name) for name in INHERITED_COUNTS)
+            if not any(theirs):
+                continue
+            if inherited is None:
+                inherited = theirs
+            elif inherited != theirs:
+                raise ValueError(
+                    "transparency facts differ between the bundles being added; they are inherited from "
+                    f"the province, not summed ({dict(zip(INHERITED_COUNTS, inherited, strict=True))} vs "
+                    f"{dict(zip(INHERITED_COUNTS, theirs, strict=True))})"
+                )
+        values.update(zip(INHERITED_COUNTS, inherited or (0,) * len(INHERITED_COUNTS), strict=True))
+        unknown = sorted(set(replaced) - set(COUNT_NAMES))
+        if unknown:
+            raise TypeError(f"unknown input count(s): {', '.join(unknown)}")
+        values.update(replaced)
+        return cls(level=level, **values)
+
     def __add__(self, other: object) -> IndicatorInputs:
         """Roll a descendant's counts into a parent's: ``parent_own + child_1 + child_2``.
 
@@ -147,3 +176,4 @@ class IndicatorInputs:
 COUNT_NAMES: Final[tuple[str, ...]] = tuple(
     field.name for field in dataclasses.fields(IndicatorInputs) if field.name != "level"
 )
+SUMMED_COUNTS: Final[tuple[str, ...]] = tuple(name for name in COUNT_NAMES if name not in INHERITED_COUNTS)

@@ -41,25 +41,8 @@ COUNT_FIELDS = (
 )
 
 
-class LeafCounts(models.Model):
-    # Derived rows, rewritten wholesale by the rebuild: no foreign-key triggers and no extra indexes
-    # (the unique index serves every lookup), which makes inserting them several times cheaper.
-    unit = models.ForeignKey(
-        "organisation.Unit",
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    procedure = models.ForeignKey(
-        "catalogue.Procedure",
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
-    period_start = models.DateField()
+class CountColumns(models.Model):
+    """The 22 dossier counts, shared by the leaves and the unit roll-up (same names, same meaning)."""
 
     received = models.PositiveIntegerField(default=0)
     received_synced = models.PositiveIntegerField(default=0)
@@ -85,6 +68,30 @@ class LeafCounts(models.Model):
     online_received = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class LeafCounts(CountColumns):
+    # Derived rows, rewritten wholesale by the rebuild: no foreign-key triggers and no extra indexes
+    # (the unique index serves every lookup), which makes inserting them several times cheaper.
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    procedure = models.ForeignKey(
+        "catalogue.Procedure",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["period_kind", "period_start", "unit", "procedure"], name="leaf_counts_unique"
@@ -93,6 +100,44 @@ class LeafCounts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.procedure_id} {self.period_kind} {self.period_start}"
+
+
+# The leaf counts whose *procedures* a score needs, not only their sum: "online services with an online
+# dossier" intersects them with the offerings register, which is read at scoring time.
+USAGE_COUNTS = ("online_received", "fee_paid_online", "fee_synced", "eid")
+
+
+class UnitCounts(CountColumns):
+    """The roll-up: one unit's leaves of one named period summed over procedures, so a score or a
+    ranking reads one row per unit (a few hundred for a province) instead of one per unit × procedure.
+
+    Written only from the leaves, by the same statement in the rebuild and in the drain, right after
+    the leaves of the same (unit, period) pairs: it is always their sum (a test checks it).
+    ``used_<count>`` lists, comma-separated and ascending, the procedures whose leaf has that count
+    positive (:data:`USAGE_COUNTS`). Like the leaves: derived, rewritten wholesale, no foreign keys.
+    """
+
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    used_online_received = models.TextField(default="", blank=True)
+    used_fee_paid_online = models.TextField(default="", blank=True)
+    used_fee_synced = models.TextField(default="", blank=True)
+    used_eid = models.TextField(default="", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period_kind", "period_start", "unit"], name="unit_counts_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period_kind} {self.period_start}"
 
 
 class DirtyLeaf(models.Model):

@@ -8,8 +8,9 @@ counted live rather than kept in leaves.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from apps.petitions.models import Petition
 from apps.petitions.selectors import (
@@ -23,7 +24,10 @@ from apps.petitions.selectors import (
 from apps.statistics.periods import Period
 
 
-def petition_counts_by_unit(unit_ids: list[int], period: Period, today: dt.date) -> dict[int, dict[str, int]]:
+def petition_counts_by_unit(
+    unit_ids: Iterable[int] | QuerySet, period: Period, today: dt.date
+) -> dict[int, dict[str, int]]:
+    """Per unit among ``unit_ids`` (ids, or a queryset of them: a subquery), its petition counts."""
     judged = period.judged_on(today)
     overdue = overdue_q(period.end, judged)
     rows = (

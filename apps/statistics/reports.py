@@ -7,29 +7,29 @@ previous period of the same kind (or the range of equal length just before).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from apps.core.errors import DomainError, ErrorCode
+from apps.dossiers.timeliness import BUSINESS_TZ
 from apps.organisation.models import Unit
 from apps.scoring.engine import room_for_improvement, what_if_for_score
 from apps.scoring.methodology import Methodology, first_scored_day
 from apps.statistics import breakdowns
-from apps.statistics.counting import CONDITIONS, IN_SET, periods_cte
+from apps.statistics.counting import CONDITIONS, IN_SET
 from apps.statistics.measures import DRILL_DOWN_MEASURES, described_score, measure_parts
 from apps.statistics.models import ScoreSnapshot
 from apps.statistics.periods import Period, PeriodKind, containing, parse
-from apps.statistics.petition_counts import petition_counts_by_unit
 from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
-from apps.statistics.selectors import totals_by_unit
+from apps.statistics.selectors import stored_scores, subtree_inputs, totals_by_unit
 from apps.statistics.services import cache_key_for
 from apps.statistics.services import today as business_today
 
@@ -62,14 +62,19 @@ CACHED_SCORERS = 32
 
 
 def scorer(root: Unit, period: Period, today: dt.date) -> SubtreeScorer:
-    """A subtree's scores, cached in this process until the aggregates change (their version moves)."""
-    key = (root.pk, period.kind, period.start, period.end, period.judged_on(today), *cache_key_for(period))
+    """A subtree's scores, cached in this process until the aggregates change (their version moves).
+
+    The one way down: the selector reads the subtree (roll-up rows, petitions, catalogue facts), the
+    scorer sums and scores it with the engine; nothing here writes.
+    """
+    versions = cache_key_for(period)
+    key = (root.pk, period.kind, period.start, period.end, period.judged_on(today), *versions)
     with _SCORERS_LOCK:
         cached = _SCORERS.get(key)
         if cached is not None:
             _SCORERS.move_to_end(key)
             return cached
-    built = SubtreeScorer(root, period, today=today, petitions=petition_counts_by_unit)
+    built = SubtreeScorer(subtree_inputs(root, period, today, epoch=versions[0]))
     with _SCORERS_LOCK:
         _SCORERS[key] = built
         while len(_SCORERS) > CACHED_SCORERS:
@@ -77,32 +82,39 @@ def scorer(root: Unit, period: Period, today: dt.date) -> SubtreeScorer:
     return built
 
 
-def children_totals(parent: Unit, period: Period, today: dt.date) -> dict[int, Decimal]:
-    """Each child's total; closed periods come from snapshots (stored on first use), so history is stable."""
-    children = list(Unit.objects.filter(parent=parent).values_list("pk", flat=True))
-    if period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH):
-        stored = dict(_snapshots(period).filter(unit_id__in=children).values_list("unit_id", "total"))
+def _snapshotted(period: Period, today: dt.date) -> bool:
+    return period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH)
+
+
+def children_totals(
+    parent: Unit, period: Period, today: dt.date, *, children: set[int] | None = None
+) -> dict[int, Decimal]:
+    """Each child's total; a closed week or month comes from the snapshots the nightly task stored, so
+    history is stable; a child without one (not yet snapshotted) is scored now, and nothing is stored.
+    ``children``: the parent's children's ids, when the caller has them already."""
+    if _snapshotted(period, today):
+        if children is None:
+            children = _children_ids(parent)
+        stored = dict(stored_scores(period).filter(unit_id__in=children).values_list("unit_id", "total"))
         if len(stored) == len(children):
             return stored
         for result in scorer(parent, period, today).children_scores(parent):
-            if result.unit.pk not in stored:
-                store_snapshot(result, period)
-                stored[result.unit.pk] = result.score.total
+            stored.setdefault(result.unit.pk, result.score.total)
         return stored
     return {s.unit.pk: s.score.total for s in scorer(parent, period, today).children_scores(parent)}
 
 
 def unit_total(unit: Unit, period: Period, today: dt.date) -> Decimal:
-    """One unit's total; a closed week or month comes from its snapshot (stored on first use)."""
-    snapshotted = period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH)
-    if snapshotted:
-        stored = _snapshots(period).filter(unit=unit).values_list("total", flat=True).first()
+    """One unit's total; a closed week or month comes from its snapshot when the nightly task stored one."""
+    if _snapshotted(period, today):
+        stored = stored_scores(period).filter(unit=unit).values_list("total", flat=True).first()
         if stored is not None:
             return stored
-    result = scorer(unit, period, today).unit_score(unit)
-    if snapshotted:
-        store_snapshot(result, period)
-    return result.score.total
+    return scorer(unit, period, today).unit_score(unit).score.total
+
+
+def _children_ids(parent: Unit) -> set[int]:
+    return set(Unit.objects.filter(parent=parent).values_list("pk", flat=True))
 
 
 def _peer_ids(parent: Unit, kind: str | None) -> set[int]:
@@ -180,9 +192,13 @@ def rankings(
     ranks and the first-place streak compare with the same peers.
     """
     today = today or business_today()
-    peers = _peer_ids(parent, kind)
-    now_scores = [s for s in scorer(parent, period, today).children_scores(parent) if s.unit.pk in peers]
-    before = {pk: t for pk, t in children_totals(parent, period.previous(), today).items() if pk in peers}
+    current = scorer(parent, period, today)
+    all_children = current.children(parent)  # the tree the scores were read with: no second query
+    children = {u.pk for u in all_children}
+    peers = {u.pk for u in all_children if kind is None or u.kind == kind}
+    now_scores = [s for s in current.children_scores(parent) if s.unit.pk in peers]
+    previous = children_totals(parent, period.previous(), today, children=children)
+    before = {pk: t for pk, t in previous.items() if pk in peers}
     if by == "total":
         then_rank = _ranks_of(before)
     else:
@@ -225,7 +241,9 @@ def rankings(
             "top10_spread": top_spread(totals, 10),
             "band_gap": band_gap(totals, bands),
             "biggest_movers": movers,
-            "first_streak": first_place_streak(parent, period, rows, today=today, peers=peers),
+            "first_streak": first_place_streak(
+                parent, period, rows, today=today, peers=peers, children=children
+            ),
         },
     }
 
@@ -238,24 +256,57 @@ def first_place_streak(
     today: dt.date,
     limit: int = 12,
     peers: set[int] | None = None,
+    children: set[int] | None = None,
 ):
-    """How many consecutive periods (up to ``limit``) the current leader has been first (among ``peers``)."""
+    """How many consecutive periods (up to ``limit``) the current leader has been first (among ``peers``).
+
+    ``children``: the parent's children's ids, when the caller has them already."""
     leaders = [r["unit"] for r in rows if r["rank"] == 1]
     if len(leaders) != 1 or period.kind == PeriodKind.RANGE:
         return None
-    leader, streak, earlier = leaders[0], 1, period.previous()
+    leader, streak = leaders[0], 1
     first = first_scored_day()
-    while streak < limit and earlier.end >= first:
-        totals = children_totals(parent, earlier, today)
+    earlier_periods, earlier = [], period.previous()
+    while len(earlier_periods) < limit - 1 and earlier.end >= first:
+        earlier_periods.append(earlier)
+        earlier = earlier.previous()
+    if children is None:
+        children = _children_ids(parent)
+    stored = _stored_children_totals(children, earlier_periods, today)
+    for earlier in earlier_periods:
+        totals = stored.get(earlier) or children_totals(parent, earlier, today, children=children)
         ranks = _ranks_of({pk: t for pk, t in totals.items() if peers is None or pk in peers})
         if ranks.get(leader.pk) != 1 or list(ranks.values()).count(1) != 1:
             break
-        streak, earlier = streak + 1, earlier.previous()
+        streak += 1
     return {"unit": leader, "periods": streak}
 
 
+def _stored_children_totals(
+    children: set[int], periods: list[Period], today: dt.date
+) -> dict[Period, dict[int, Decimal]]:
+    """The children's snapshotted totals of several closed periods in one query: only the periods
+    where every child has one (the others are left to :func:`children_totals`)."""
+    wanted = [p for p in periods if _snapshotted(p, today)]
+    if not wanted or not children:
+        return {}
+    by_key = {(p.kind.value, p.start, Methodology.for_date(p.end).key): p for p in wanted}
+    rows = ScoreSnapshot.objects.filter(
+        unit_id__in=children,
+        period_kind__in={p.kind.value for p in wanted},
+        period_start__in=[p.start for p in wanted],
+    ).values_list("period_kind", "period_start", "methodology_version", "unit_id", "total")
+    found: dict[Period, dict[int, Decimal]] = {}
+    for kind, start, version, unit_id, total in rows:
+        period = by_key.get((kind, start, version))
+        if period is not None:
+            found.setdefault(period, {})[unit_id] = total
+    return {period: totals for period, totals in found.items() if set(totals) == children}
+
+
 def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """The last ``count`` periods of ``kind``; closed ones come from (or are stored as) snapshots."""
+    """The last ``count`` periods of ``kind``; closed ones come from snapshots where the nightly task
+    stored them (an earlier revision's are ignored), the others are scored now."""
     today = today or business_today()
     periods = [containing(kind, today)]
     first = first_scored_day()  # the trend stops at the first period a methodology scores
@@ -275,59 +326,10 @@ def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = N
         if snapshot is None:
             result = scorer(unit, period, today).unit_score(unit)
             total, groups = result.score.total, {g.code: str(g.points) for g in result.score.groups}
-            if period.is_closed(today):
-                store_snapshot(result, period)
         else:
             total, groups = snapshot.total, snapshot.groups
         points.append({"period": period, "total": total, "groups": groups, "closed": period.is_closed(today)})
     return points
-
-
-def _snapshots(period: Period) -> QuerySet[ScoreSnapshot]:
-    """Stored scores of a period made by the methodology revision in force now, never an earlier one.
-
-    A revision corrects a misreading and changes past periods' scores, so a snapshot filed under an
-    earlier revision is stale: it is ignored (and recomputed on first use) rather than served as history.
-    """
-    return ScoreSnapshot.objects.filter(
-        period_kind=period.kind.value,
-        period_start=period.start,
-        methodology_version=Methodology.for_date(period.end).key,
-    )
-
-
-def store_snapshot(result: UnitScore, period: Period) -> None:
-    data = result.score.to_dict()
-    try:
-        with transaction.atomic():
-            ScoreSnapshot.objects.create(
-                unit=result.unit,
-                period_kind=period.kind.value,
-                period_start=period.start,
-                methodology_version=result.score.methodology_key,
-                total=result.score.total,
-                groups={g["code"]: g["points"] for g in data["groups"]},
-                indicators=data["indicators"],
-                inputs=result.inputs.counts(),
-            )
-    except IntegrityError:  # another request stored it first
-        pass
-
-
-def snapshot_closed_periods(*, today: dt.date | None = None) -> int:
-    """Freeze every unit's score for the weeks and months that closed most recently."""
-    today = today or business_today()
-    stored = 0
-    for kind in (PeriodKind.WEEK, PeriodKind.MONTH):
-        period = containing(kind, today).previous()
-        for root in Unit.objects.filter(parent__isnull=True):
-            subtree = scorer(root, period, today)
-            existing = set(_snapshots(period).values_list("unit_id", flat=True))
-            for unit in subtree.units:
-                if unit.pk not in existing:
-                    store_snapshot(subtree.unit_score(unit), period)
-                    stored += 1
-    return stored
 
 
 def what_if(unit: Unit, period: Period, targets: dict[str, Decimal], *, today: dt.date | None = None):
@@ -359,19 +361,88 @@ def on_time_breakdown(
     return breakdowns.on_time_breakdown(unit, period, by, today=today, kind=kind, ordering=ordering)
 
 
-def dossier_ids_sql(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None):
-    """The ids of the dossiers behind a count: the counting SQL's own conditions, so they always agree."""
-    today = today or business_today()
-    condition = " OR ".join(CONDITIONS[part] for part in measure_parts(measure))
-    cte, params = periods_cte([period], today)
-    sql = (
-        f"WITH {cte} SELECT d.id FROM dossiers_dossier d"
-        " JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
-        f" JOIN periods p ON {IN_SET}"
-        " JOIN organisation_unit u ON u.id = d.handling_unit_id"
-        f" WHERE u.path LIKE %s AND ({condition})"
+def _received_before(period: Period) -> dt.datetime:
+    """The instant the period's last local day ends: ``received_on <= end`` as a bound on ``received_at``.
+
+    ``received_on`` is always the local date of ``received_at`` (both are set together at receipt and
+    corrected together), so the two conditions keep the same rows; only the second can bound a scan of
+    the ``received_at`` indexes, which are in the list's own order.
+    """
+    return dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(0), tzinfo=BUSINESS_TZ)
+
+
+# A dossier of a period's set (IN_SET: received by its end, not ended before its start) ended in it, ended
+# after it, or is still open. Listed as three arms, the end date is a range in each rather than an OR the
+# planner can only filter with, and an arm a measure cannot have is left out: an arm without rows
+# walked the whole table in the list's order looking for its first one (docs/benchmarks.md).
+_ENDED_IN, _ENDED_AFTER, _OPEN = (
+    "d.ended_on >= p.start_day AND d.ended_on <= p.end_day",
+    "d.ended_on > p.end_day",
+    "d.ended_on IS NULL",
+)
+_ARMS: dict[str, tuple[str, ...]] = {
+    **{name: (_ENDED_IN,) for name in ("ended", "ended_early", "ended_on_time", "ended_late")},
+    **{name: (_ENDED_AFTER, _OPEN) for name in ("open_in_time", "open_overdue")},
+}
+_ALL_ARMS = (_ENDED_IN, _ENDED_AFTER, _OPEN)
+_NEWEST = "ORDER BY received_at DESC, id DESC"
+
+
+def _period_written_in(sql: str, period: Period, today: dt.date) -> str:
+    """The counting SQL with the period's days (``p.start_day``, ``p.end_day``, ``p.judged_day``) written
+    in as date literals. The planner then sees which end and due dates are wanted and picks an index
+    range and a row estimate for each arm; joined from a ``periods`` CTE it could only guess, and walked
+    the whole table for an arm without rows. The literals are ISO dates made from date objects."""
+    days = {"start_day": period.start, "end_day": period.end, "judged_day": period.judged_on(today)}
+    return re.sub(
+        r"\bp\.(start_day|end_day|judged_day)\b", lambda m: f"'{days[m.group(1)].isoformat()}'", sql
     )
-    return sql, [*params, unit.path + "%"]
+
+
+def dossier_ids_sql(
+    unit: Unit,
+    period: Period,
+    measure: str,
+    *,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+):
+    """The ids of the dossiers behind a count: the counting SQL's own conditions, so they always agree.
+
+    With ``limit``, only one page of them, newest first (the list's order), sorted and cut inside this
+    query and inside each arm: PostgreSQL then walks the ``received_at`` index down from the period's end
+    and stops after ``offset + limit`` matches, so a page costs about a page of rows rather than every
+    match (the late dossiers of a month at 1M: 118,557 rows and 3 s before, docs/benchmarks.md "Web
+    console pages").
+    """
+    today = today or business_today()
+    parts = measure_parts(measure)
+    condition = " OR ".join(CONDITIONS[part] for part in parts)
+    # The subtree's unit ids written in (integers read from the database): no limit on parameters however
+    # large the subtree, and a list the planner estimates from the dossiers' own statistics, where a LIKE
+    # on the units' paths or an array parameter led it to a per-unit or a parallel plan reading 10–30×
+    # more blocks (measured at 1M dossiers).
+    ids = sorted(int(pk) for pk in Unit.objects.subtree_of(unit).values_list("pk", flat=True)) or [-1]
+    in_subtree = f"d.handling_unit_id IN ({', '.join(map(str, ids))})"
+    page = " ORDER BY d.received_at DESC, d.id DESC LIMIT %s" if limit is not None else ""
+    wanted = [arm for arm in _ALL_ARMS if any(arm in _ARMS.get(part, _ALL_ARMS) for part in parts)]
+    arms, params = [], []
+    for arm in wanted:
+        where = _period_written_in(f"{IN_SET} AND {arm} AND ({condition})", period, today)
+        arms.append(
+            "SELECT * FROM (SELECT d.id AS id, d.received_at AS received_at FROM dossiers_dossier d"
+            " JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
+            f" WHERE {in_subtree} AND d.received_at < %s AND {where}{page}) arm"
+        )
+        params.append(_received_before(period))
+        if limit is not None:
+            params.append(offset + limit)
+    sql = f"SELECT ids.id FROM ({' UNION ALL '.join(arms)}) ids"
+    if limit is not None:
+        sql += f" {_NEWEST} LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    return sql, params
 
 
 def dossiers_behind_count(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None) -> int:
@@ -387,15 +458,25 @@ def dossiers_behind_count(unit: Unit, period: Period, measure: str, *, today: dt
     return sum(t.counts[part] for t in totals.values() for part in parts)
 
 
-def dossiers_behind(unit: Unit, period: Period, measure: str, *, today: dt.date | None = None) -> QuerySet:
+def dossiers_behind(
+    unit: Unit,
+    period: Period,
+    measure: str,
+    *,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> QuerySet:
     """The dossiers behind a count, newest first: :func:`dossier_ids_sql`'s rows as a queryset.
 
     The API's drill-down and the web console's dossier list both read this, so they list the same rows.
+    A caller showing one page passes ``limit`` (and ``offset``) rather than slicing the queryset: the
+    page is then cut inside the ids' query, before the joins (see :func:`dossier_ids_sql`).
     """
     from django.db.models.expressions import RawSQL
 
     from apps.dossiers.models import Dossier
     from apps.dossiers.selectors import with_related
 
-    sql, params = dossier_ids_sql(unit, period, measure, today=today)
+    sql, params = dossier_ids_sql(unit, period, measure, today=today, limit=limit, offset=offset)
     return with_related(Dossier.objects.filter(id__in=RawSQL(sql, params))).order_by("-received_at", "-id")

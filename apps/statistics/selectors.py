@@ -1,46 +1,61 @@
-"""Reads of the aggregates: per-unit totals, per-unit used procedures, per-procedure totals.
+"""Reads of the aggregates: everything a score, a ranking or a breakdown needs, in a few queries.
 
-Named periods read the stored leaves; any other date range runs the same counting SQL live as a
-subquery. Sums happen in the database, so a request reads about one row per unit, whatever the
-number of dossiers.
+Named periods read the stored roll-up (one row per unit and period) or, per procedure, the leaves; any
+other date range runs the same counting SQL live as a subquery. :func:`subtree_inputs` is the one read
+behind every score: a subtree's units, their roll-up rows, their petitions and their province's
+catalogue facts, turned into each unit's own score inputs. It never scores and never writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 
 from apps.organisation.models import Unit
-from apps.statistics.counting import select_leaf_rows
-from apps.statistics.models import COUNT_FIELDS
+from apps.organisation.selectors import top_unit
+from apps.scoring.inputs import IndicatorInputs
+from apps.scoring.methodology import Methodology
+from apps.statistics.catalogue_facts import CatalogueFacts, catalogue_facts
+from apps.statistics.counting import select_leaf_rows, select_unit_rows
+from apps.statistics.inputs import ProcedureSets, Totals, own_inputs, procedure_sets
+from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS, ScoreSnapshot
 from apps.statistics.periods import NAMED_KINDS, Period
+from apps.statistics.petition_counts import petition_counts_by_unit
+from apps.statistics.services import cache_key_for
+from apps.workcalendar.services import calendar_for_unit
+
+__all__ = [
+    "SubtreeInputs",
+    "Totals",
+    "UnitRow",
+    "stored_scores",
+    "subtree_inputs",
+    "totals_by_procedure",
+    "totals_by_unit",
+    "unit_rows",
+]
 
 
-@dataclass
-class Totals:
-    """Counts summed over some dossiers."""
-
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
-
-    def merge(self, other: Totals) -> None:
-        for name, value in other.counts.items():
-            self.counts[name] += value
-
-
-def _source(units: list[Unit], period: Period, today: dt.date) -> tuple[str, list]:
-    """A FROM item ``l`` with leaf-shaped rows of the units for the period."""
+def _in_units(units: list[Unit]) -> tuple[str, list]:
+    """``unit_id`` among the units: one array parameter on PostgreSQL (a province's 170 placeholders
+    cost more to bind than the query takes), a list of placeholders elsewhere."""
     unit_ids = [u.pk for u in units] or [-1]
-    placeholders = ", ".join(["%s"] * len(unit_ids))
+    if connection.vendor == "postgresql":
+        return "unit_id = ANY(%s)", [unit_ids]
+    return f"unit_id IN ({', '.join(['%s'] * len(unit_ids))})", unit_ids
+
+
+def _leaves(units: list[Unit], period: Period, today: dt.date) -> tuple[str, list]:
+    """A FROM item ``l`` with leaf-shaped rows (unit × procedure) of the units for the period."""
     if period.kind in NAMED_KINDS:
-        sql = (
-            "(SELECT * FROM statistics_leafcounts WHERE period_kind = %s AND period_start = %s"
-            f" AND unit_id IN ({placeholders})) l"
-        )
-        return sql, [period.kind.value, period.start, *unit_ids]
-    select, params = select_leaf_rows([period], today, unit_ids)
+        among, unit_params = _in_units(units)
+        sql = f"(SELECT * FROM statistics_leafcounts WHERE period_kind = %s AND period_start = %s AND {among}) l"
+        return sql, [period.kind.value, period.start, *unit_params]
+    select, params = select_leaf_rows([period], today, [u.pk for u in units])
     return f"({select}) l", params
 
 
@@ -50,45 +65,118 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def totals_by_unit(units: list[Unit], period: Period, today: dt.date) -> dict[int, Totals]:
-    """Each unit's *own* totals (not its descendants'), in one grouped read; units without rows are absent."""
-    source, params = _source(units, period, today)
-    sums = ", ".join(f"SUM(l.{name})" for name in COUNT_FIELDS)
-    result: dict[int, Totals] = defaultdict(Totals)
-    for row in _fetch(f"SELECT l.unit_id, {sums} FROM {source} GROUP BY l.unit_id", params):
-        result[row[0]].counts = {name: int(v or 0) for name, v in zip(COUNT_FIELDS, row[1:], strict=True)}
-    return result
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit's own aggregates for a period: the summed counts and, per usage count, the procedures
+    whose dossiers show it (sets, because a parent counts some per unit × procedure, some per distinct
+    procedure; the scorer decides)."""
+
+    totals: Totals
+    used: dict[str, frozenset[int]]
 
 
-# Usage a procedure-level indicator looks for: "offerings with an online dossier", "procedures with an
-# e-ID-connected dossier"... Each is a count of the leaf that must be positive.
-USAGE_COUNTS = ("online_received", "fee_paid_online", "fee_synced", "eid")
+def _procedure_set(text: str | None) -> frozenset[int]:
+    return frozenset(map(int, text.split(","))) if text else frozenset()
 
 
-def used_procedures(units: list[Unit], period: Period, today: dt.date) -> dict[int, dict[str, set[int]]]:
-    """Per unit, per usage count, the procedures whose leaf shows that usage in the period.
+def unit_rows(units: list[Unit], period: Period, today: dt.date) -> dict[int, UnitRow]:
+    """Each unit's *own* row (not its descendants'), one query; units without dossiers are absent.
 
-    Sets rather than sums, because a parent counts some of these per online service (unit × procedure)
-    and others per distinct procedure; the scorer decides. A leaf row is one (unit, procedure) pair, so
-    no grouping is needed, and only rows with some usage are read.
+    A named period reads the stored roll-up: one row per unit, whatever the number of dossiers or
+    procedures. A date range groups the live counting SQL's rows the same way.
     """
-    source, params = _source(units, period, today)
-    columns = ", ".join(f"l.{name}" for name in USAGE_COUNTS)
-    any_usage = " OR ".join(f"l.{name} > 0" for name in USAGE_COUNTS)
-    result: dict[int, dict[str, set[int]]] = defaultdict(lambda: {name: set() for name in USAGE_COUNTS})
-    for unit_id, procedure_id, *values in _fetch(
-        f"SELECT l.unit_id, l.procedure_id, {columns} FROM {source} WHERE {any_usage}", params
-    ):
-        used = result[unit_id]
-        for name, value in zip(USAGE_COUNTS, values, strict=True):
-            if value:
-                used[name].add(procedure_id)
+    columns = ", ".join(("unit_id", *COUNT_FIELDS, *(f"used_{n}" for n in USAGE_COUNTS)))
+    if period.kind in NAMED_KINDS:
+        among, unit_params = _in_units(units)
+        sql = f"SELECT {columns} FROM statistics_unitcounts WHERE period_kind = %s AND period_start = %s AND {among}"
+        params = [period.kind.value, period.start, *unit_params]
+    else:
+        leaves, params = _leaves(units, period, today)
+        sql = f"SELECT {columns} FROM ({select_unit_rows(leaves)}) r"
+    width = len(COUNT_FIELDS)
+    result = {}
+    for unit_id, *values in _fetch(sql, params):
+        counts = {name: int(v or 0) for name, v in zip(COUNT_FIELDS, values[:width], strict=True)}
+        used = {name: _procedure_set(text) for name, text in zip(USAGE_COUNTS, values[width:], strict=True)}
+        result[unit_id] = UnitRow(Totals(counts=counts), used)
     return result
+
+
+def totals_by_unit(units: list[Unit], period: Period, today: dt.date) -> dict[int, Totals]:
+    """Each unit's *own* totals (not its descendants'); units without rows are absent."""
+    return {unit_id: row.totals for unit_id, row in unit_rows(units, period, today).items()}
 
 
 def totals_by_procedure(units: list[Unit], period: Period, today: dt.date) -> dict[int, dict[str, int]]:
-    """Totals per procedure over the units (for the on-time drill-down)."""
-    source, params = _source(units, period, today)
+    """Totals per procedure over the units (for the on-time drill-down): the leaves, grouped."""
+    source, params = _leaves(units, period, today)
     sums = ", ".join(f"SUM(l.{name})" for name in COUNT_FIELDS)
     rows = _fetch(f"SELECT l.procedure_id, {sums} FROM {source} GROUP BY l.procedure_id", params)
     return {row[0]: {n: int(v or 0) for n, v in zip(COUNT_FIELDS, row[1:], strict=True)} for row in rows}
+
+
+@dataclass(frozen=True)
+class SubtreeInputs:
+    """What scoring a subtree needs, read once: its units (ordered by path), each unit's own inputs and
+    procedure sets, each unit's own totals, and the methodology in force at the period's end."""
+
+    root: Unit
+    period: Period
+    methodology: Methodology
+    units: list[Unit]
+    own: dict[int, IndicatorInputs]
+    sets: dict[int, ProcedureSets]
+    totals: dict[int, Totals]
+
+
+def subtree_inputs(root: Unit, period: Period, today: dt.date, *, epoch: int | None = None) -> SubtreeInputs:
+    """The root's subtree, read for scoring: the units, the roll-up rows (one query), the petition
+    counts (one query) and the catalogue facts (cached, see :func:`_facts`; ``epoch``: the aggregate
+    epoch when the caller has read it already)."""
+    methodology = Methodology.for_date(period.end)
+    units = list(Unit.objects.subtree_of(root).order_by("path"))
+    facts = _facts(period, methodology, root, epoch)
+    rows = unit_rows(units, period, today)
+    petitions = petition_counts_by_unit(Unit.objects.subtree_of(root).values("pk"), period, today)
+    empty = UnitRow(Totals(), {})
+    own, sets, totals = {}, {}, {}
+    for unit in units:
+        row = rows.get(unit.pk, empty)
+        sets[unit.pk] = procedure_sets(unit, facts, row.used)
+        own[unit.pk] = own_inputs(
+            unit, row.totals, facts, petitions.get(unit.pk, {}), row.used, sets[unit.pk]
+        )
+        if unit.pk in rows:
+            totals[unit.pk] = row.totals
+    return SubtreeInputs(root, period, methodology, units, own, sets, totals)
+
+
+def _facts(period: Period, methodology: Methodology, root: Unit, epoch: int | None = None) -> CatalogueFacts:
+    """Catalogue facts change rarely; cache them per province, period and methodology for a minute.
+
+    The key holds the aggregate epoch, which every change of the registers moves
+    (:func:`apps.statistics.services.register_changed`), so a recorded offering or decision shows at once.
+    """
+    authority = top_unit(root)
+    if epoch is None:
+        epoch = cache_key_for(period)[0]
+    key = f"statistics:facts:{methodology.key.replace(' ', '-')}:{authority.pk}:{epoch}:{period.kind}:{period.start}:{period.end}"
+    facts = cache.get(key)
+    if facts is None:
+        facts = catalogue_facts(period, methodology, calendar_for_unit(root), authority)
+        cache.set(key, facts, 60)
+    return facts
+
+
+def stored_scores(period: Period) -> QuerySet[ScoreSnapshot]:
+    """Stored scores of a period made by the methodology revision in force now, never an earlier one.
+
+    A revision corrects a misreading and changes past periods' scores, so a snapshot filed under an
+    earlier revision is stale: it is ignored (the period is scored live until the nightly task files
+    the current revision's snapshot) rather than served as history.
+    """
+    return ScoreSnapshot.objects.filter(
+        period_kind=period.kind.value,
+        period_start=period.start,
+        methodology_version=Methodology.for_date(period.end).key,
+    )

@@ -17,14 +17,16 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from apps.organisation.models import Unit
-from apps.statistics.counting import insert_leaf_rows
+from apps.statistics.counting import insert_leaf_rows, insert_unit_rows
 from apps.statistics.models import (
     COUNT_FIELDS,
+    USAGE_COUNTS,
     AggregateVersion,
     DirtyLeaf,
     LeafCounts,
     PeriodVersion,
     ScoreSnapshot,
+    UnitCounts,
 )
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
 
@@ -77,11 +79,40 @@ def named_periods_between(first: dt.date, last: dt.date) -> list[Period]:
 
 def tune_for_bulk_aggregation() -> None:
     """Within the current transaction on PostgreSQL: room to hash-aggregate in memory, and no JIT
-    (compiling the 22 CASE expressions costs more than it saves at these row counts)."""
+    (compiling the 22 CASE expressions costs more than it saves at these row counts).
+
+    Serial: PostgreSQL never runs the SELECT of an ``INSERT … SELECT`` in parallel, so a benchmark
+    comparing it with a ``CREATE TABLE … AS`` of the same SELECT (which could) runs both serially.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+AGGREGATE_TABLES = (LeafCounts._meta.db_table, UnitCounts._meta.db_table)
+
+
+def analyze_aggregates() -> None:
+    """Fresh planner statistics after a bulk rewrite (PostgreSQL; inside the writing transaction, where
+    ANALYZE counts the transaction's own new rows as live and its deleted ones as dead)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(AGGREGATE_TABLES)}")
+
+
+def vacuum_aggregates() -> bool:
+    """Reclaim the rows a full rewrite deleted (PostgreSQL, outside any transaction; else a no-op).
+
+    A rebuild deletes every leaf rather than truncating, so reads never wait for it; this turns the
+    old rows back into free space at once instead of whenever autovacuum gets to them.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(AGGREGATE_TABLES)}")
+    return True
 
 
 def _execute(sql: str, params: list) -> int:
@@ -90,27 +121,38 @@ def _execute(sql: str, params: list) -> int:
         return cursor.rowcount
 
 
+def rebuild_all(*, on: dt.date | None = None, vacuum: bool = True) -> int:
+    """Recompute every leaf and roll-up row of every named period from the first receipt until ``on``
+    (default today); then, unless inside a transaction or told not to, vacuum the rewritten tables."""
+    inserted = _rebuild_all(on or today())
+    if vacuum:
+        vacuum_aggregates()
+    return inserted
+
+
 @transaction.atomic
-def rebuild_all(*, on: dt.date | None = None) -> int:
-    """Recompute every leaf of every named period from the first receipt until ``on`` (default today)."""
+def _rebuild_all(on: dt.date) -> int:
     from apps.dossiers.models import Dossier
 
-    on = on or today()
     _serialise_drains()
     bounds = Dossier.objects.filter(received_on__isnull=False).aggregate(
         first=Min("received_on"), last=Max("received_on")
     )
     LeafCounts.objects.all().delete()
+    UnitCounts.objects.all().delete()
     DirtyLeaf.objects.all().delete()
     if bounds["first"] is None:
         bump_version(everything=True)
         return 0
     periods = named_periods_between(bounds["first"], max(on, bounds["last"]))
     tune_for_bulk_aggregation()
-    # One statement over every period: the dossier table is scanned once, as in a single GROUP BY.
+    # One statement over every period: the dossier table is scanned once, each dossier joined with the
+    # periods it belongs to; then the roll-up, one grouped pass over the new leaves.
     inserted = _execute(*insert_leaf_rows(periods, on))
+    units = _execute(*insert_unit_rows())
+    analyze_aggregates()
     bump_version(everything=True)
-    logger.info("rebuilt %s leaf rows over %s periods", inserted, len(periods))
+    logger.info("rebuilt %s leaf rows and %s unit rows over %s periods", inserted, units, len(periods))
     return inserted
 
 
@@ -128,10 +170,12 @@ def recompute(pairs: Iterable[tuple[int, str, dt.date]], *, on: dt.date | None =
     with transaction.atomic():
         for units, periods in by_units.items():
             for period in periods:
-                LeafCounts.objects.filter(
-                    period_kind=period.kind.value, period_start=period.start, unit_id__in=units
-                ).delete()
+                for model in (LeafCounts, UnitCounts):
+                    model.objects.filter(
+                        period_kind=period.kind.value, period_start=period.start, unit_id__in=units
+                    ).delete()
             inserted += _execute(*insert_leaf_rows(periods, on, units))
+            _execute(*insert_unit_rows(periods, units))
     return inserted
 
 
@@ -213,33 +257,43 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
 
 
 _LEAF_KEY = ("unit_id", "procedure_id", "period_kind", "period_start")
+_UNIT_KEY = ("unit_id", "period_kind", "period_start")
+_USED_COLUMNS = tuple(f"used_{name}" for name in USAGE_COUNTS)
 
 
 def differences_from_rebuild() -> int:
-    """How many leaf rows (by unit, procedure and period) the live aggregates get wrong: a full rebuild
-    is computed and compared in a transaction that is then rolled back, so nothing changes.
+    """How many leaf and roll-up rows (by unit, procedure and period; by unit and period) the live
+    aggregates get wrong: a full rebuild is computed and compared in a transaction that is then rolled
+    back, so nothing changes.
 
     Meaningful once the pending marks are drained, on a quiet system (a change committed during the
     comparison shows up as a difference).
     """
-    table = LeafCounts._meta.db_table
-    columns = ", ".join((*_LEAF_KEY, *COUNT_FIELDS))
-    keys = ", ".join(_LEAF_KEY)
+    compared = [
+        (LeafCounts._meta.db_table, _LEAF_KEY, (*_LEAF_KEY, *COUNT_FIELDS)),
+        (UnitCounts._meta.db_table, _UNIT_KEY, (*_UNIT_KEY, *COUNT_FIELDS, *_USED_COLUMNS)),
+    ]
+    differing = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS live_leaf_counts")
-            cursor.execute(f"CREATE TEMPORARY TABLE live_leaf_counts AS SELECT {columns} FROM {table}")
+            for table, _keys, columns in compared:
+                cursor.execute(f"DROP TABLE IF EXISTS live_{table}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE live_{table} AS SELECT {', '.join(columns)} FROM {table}"
+                )
         rebuild_all()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM ("
-                f"SELECT {keys} FROM (SELECT {columns} FROM live_leaf_counts"
-                f" EXCEPT SELECT {columns} FROM {table}) AS gone"
-                f" UNION SELECT {keys} FROM (SELECT {columns} FROM {table}"
-                f" EXCEPT SELECT {columns} FROM live_leaf_counts) AS new) AS differing"
-            )
-            differing = cursor.fetchone()[0]
-            cursor.execute("DROP TABLE live_leaf_counts")
+            for table, key, columns in compared:
+                keys, cols = ", ".join(key), ", ".join(columns)
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM ("
+                    f"SELECT {keys} FROM (SELECT {cols} FROM live_{table}"
+                    f" EXCEPT SELECT {cols} FROM {table}) AS gone"
+                    f" UNION SELECT {keys} FROM (SELECT {cols} FROM {table}"
+                    f" EXCEPT SELECT {cols} FROM live_{table}) AS new) AS differing"
+                )
+                differing += cursor.fetchone()[0]
+                cursor.execute(f"DROP TABLE live_{table}")
         transaction.set_rollback(True)
     return differing
 
@@ -251,8 +305,10 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     _serialise_drains()
     periods = [containing(kind, on) for kind in NAMED_KINDS]
     for period in periods:
-        LeafCounts.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()
+        for model in (LeafCounts, UnitCounts):
+            model.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()
     inserted = _execute(*insert_leaf_rows(periods, on))
+    _execute(*insert_unit_rows(periods))
     bump_version(periods={(p.kind.value, p.start) for p in periods})
     return inserted
 

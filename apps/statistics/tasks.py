@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.statistics import services
+from apps.statistics import drain_slot, services, snapshots
 from casetracker.celery import RecoverableTask
 
 
@@ -12,9 +12,7 @@ def drain_dirty_leaves() -> int:
 
     Idempotent (the marks are the state), so it acknowledges late and is re-queued if its worker dies.
     """
-    from apps.statistics.tracking import release_debounce_slot
-
-    release_debounce_slot()
+    drain_slot.release()
     return services.drain_dirty()
 
 
@@ -33,6 +31,5 @@ def refresh_current_periods() -> int:
 
 @shared_task(name="statistics.snapshot_closed_periods", ignore_result=True)
 def snapshot_closed_periods() -> int:
-    from apps.statistics.reports import snapshot_closed_periods as snapshot
-
-    return snapshot()
+    """The only writer of score snapshots: closed weeks and months, backfilled (see :mod:`.snapshots`)."""
+    return snapshots.snapshot_closed_periods()

@@ -10,19 +10,15 @@ seconds. With a broker, a debounced task recomputes about once a second, not onc
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.db import transaction
 
-from apps.statistics import services
+from apps.statistics import drain_slot, services
+from apps.statistics.tasks import drain_dirty_leaves
 from casetracker.celery import BROKER_ERRORS, broker_backing_off, note_broker_down
 
-logger = logging.getLogger(__name__)
-
 DEBOUNCE_SECONDS = 1.0
-# The slot outlives a lost drain message by at most this long; the sweeper covers the gap.
-SLOT_TTL_SECONDS = 3.0
 
 
 def dossier_changed(dossier, *, also_unit_ids: tuple[int, ...] = ()) -> None:
@@ -44,60 +40,15 @@ def schedule_drain() -> None:
 
     Never raises a broker error: the marks are committed and the sweeper will drain them.
     """
-    from apps.statistics.tasks import drain_dirty_leaves
-
     if not settings.CELERY_BROKER_URL or drain_dirty_leaves.app.conf.task_always_eager:
         drain_dirty_leaves.delay()
         return
     if broker_backing_off():
         return
     try:
-        claimed = _claim_debounce_slot()
+        claimed = drain_slot.claim()
     except BROKER_ERRORS as error:
         note_broker_down("the statistics drain", error)
         return
     if claimed:
         drain_dirty_leaves.apply_async(countdown=DEBOUNCE_SECONDS)
-
-
-SLOT_KEY = "casetracker:statistics:drain-scheduled"
-_redis_clients: dict = {}
-
-
-def _redis():
-    url = drain_app_broker_url()
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    client = _redis_clients.get(url)
-    if client is None:
-        import redis
-
-        client = _redis_clients[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=1.0, socket_timeout=1.0
-        )
-    return client
-
-
-def drain_app_broker_url() -> str:
-    """The broker the tasks are sent to (the Celery app's, which a test may point elsewhere)."""
-    from casetracker.celery import app
-
-    return app.conf.broker_url or settings.CELERY_BROKER_URL or ""
-
-
-def _claim_debounce_slot() -> bool:
-    client = _redis()
-    if client is None:
-        return True
-    return bool(client.set(SLOT_KEY, 1, nx=True, px=int(SLOT_TTL_SECONDS * 1000)))
-
-
-def release_debounce_slot() -> None:
-    """Called when a drain starts: marks made from now on schedule the next drain."""
-    client = _redis()
-    if client is None:
-        return
-    try:
-        client.delete(SLOT_KEY)
-    except BROKER_ERRORS as error:  # the slot expires by itself
-        logger.warning("could not release the drain slot: %s", error)

@@ -316,6 +316,25 @@ def test_nul_in_a_header_is_refused_by_name(callers):
     }
 
 
+@pytest.mark.parametrize("form", ["multipart", "urlencoded"])
+@pytest.mark.parametrize("field", ["unit", "na\x00me"])
+def test_nul_in_a_form_body_is_refused_by_field(callers, procedure, form, field):
+    """Form bodies (DRF's other parsers) are checked like JSON: PostgreSQL would refuse the NUL later."""
+    fields = {"unit": "P1.100", "procedure": procedure.code, "level": "full", "valid_from": "2026-11-01"}
+    fields[field] = "P1\x00"
+    api = callers["admin"]
+    if form == "multipart":
+        response = api.post("/api/v1/online-offerings/", fields, format="multipart")
+    else:
+        body = "&".join(f"{quote(k)}={quote(v)}" for k, v in fields.items())
+        response = api.post(
+            "/api/v1/online-offerings/", body, content_type="application/x-www-form-urlencoded"
+        )
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["errors"][0]
+    assert (error["field"], error["code"]) == (field.replace("\x00", "\\u0000"), "nul_character")
+
+
 def test_a_partial_ingest_rejects_only_the_out_of_range_item(callers, procedure):
     items = [
         json.loads(ingest_body(procedure))["items"][0],

@@ -11,6 +11,8 @@ specification; a "leak" is a cell where something out of scope became visible or
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -125,7 +127,9 @@ def world(calendar, tree, procedure, settings):
 
 def _create(world, role, **extra):
     body = {"procedure": world["procedure"].code, "receiving_unit": "P1.100", **extra}
-    return world["apis"][role].post("/api/v1/dossiers/", body, format="json")
+    # A machine client's create carries a retry identity (docs/ingest.md): here a fresh Idempotency-Key.
+    headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())} if role in world["clients"] else {}
+    return world["apis"][role].post("/api/v1/dossiers/", body, format="json", **headers)
 
 
 def _shape(response) -> tuple:

@@ -8,9 +8,11 @@ too; Chromium keeps the real clock, which only the cookies' expiry dates could n
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import CHROMIUM
 
@@ -39,3 +41,16 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": VIEWPORT, "locale": "vi-VN"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After the test's body, let the page's requests settle before any teardown: the overview loads
+    panels by htmx after the page itself, and a panel still being served by the live server's thread
+    while the database is flushed for the next test fails that teardown."""
+    yield
+    page = item.funcargs.get("page")
+    if page is not None and not page.is_closed():
+        # A page that never settles is the test's own failure, reported by its assertions.
+        with contextlib.suppress(PlaywrightError):
+            page.wait_for_load_state("networkidle", timeout=10_000)

@@ -17,12 +17,21 @@ from django.core.management import call_command
 from django.db.models import F, Q
 from rest_framework.test import APIClient
 
+from apps.catalogue.models import ProcedureComponent
 from apps.catalogue.rules import version_for
 from apps.core.actors import Actor
 from apps.dossiers import services
 from apps.dossiers.applicant import COLUMNS
+from apps.dossiers.documents import (
+    DERIVED_FLAGS,
+    DocumentIn,
+    check_complete,
+    derived_flags,
+    missing_mandatory,
+    resolve,
+)
 from apps.dossiers.flags import Flag
-from apps.dossiers.models import Dossier, DossierEvent, EventKind, Rating, SupplementRequest
+from apps.dossiers.models import Dossier, DossierDocument, DossierEvent, EventKind, Rating, SupplementRequest
 from apps.dossiers.services.receipt import compute_legal_due
 from apps.dossiers.status import Status
 from apps.dossiers.timeliness import BUSINESS_TZ, Timeliness, classify
@@ -85,6 +94,17 @@ def replay(dossier: Dossier) -> Dossier:
     actor = Actor.of_system("seed_demo")
     first, *rest = dossier.events.order_by("occurred_at", "id")
     assert first.kind == EventKind.RECEIVED
+    documents = [
+        DocumentIn(
+            component=d.component.position if d.component else None,
+            name=d.name,
+            form=d.form,
+            quantity=d.quantity,
+            digitized=d.digitized,
+            reused=d.reused,
+        )
+        for d in dossier.documents.select_related("component").order_by("position")
+    ]
     copy = services.receive_dossier(
         procedure=dossier.procedure,
         receiving_unit=dossier.receiving_unit,
@@ -97,6 +117,8 @@ def replay(dossier: Dossier) -> Dossier:
         },
         code=f"replay-{dossier.pk}",
         actor=actor,
+        documents=documents or None,
+        missing_documents_reason=dossier.missing_documents_reason,
     )
     by_target = {
         Status.PROCESSING: services.start_processing,
@@ -108,6 +130,8 @@ def replay(dossier: Dossier) -> Dossier:
     }
     for event in rest:
         at = event.occurred_at
+        if event.kind == EventKind.FLAG_SET and documents and event.data["flag"] in DERIVED_FLAGS:
+            continue  # written by the receipt, from the documents
         if event.kind == EventKind.FLAG_SET:
             copy = services.set_flag(
                 copy, Flag(event.data["flag"]), value=event.data["value"], at=at, actor=actor
@@ -141,6 +165,42 @@ def test_seeded_dossiers_equal_a_replay_through_the_services(seeded):
         assert history(copy) == history(dossier), dossier.code
         assert pauses(copy) == pauses(dossier), dossier.code
         assert dossier.has_petition == dossier.petitions.exists(), dossier.code
+
+
+def test_demo_dossiers_carry_documents_their_flags_follow_from(seeded):
+    """Every fixture version lists components, so every demo dossier records what it was received with:
+    the intake rules accept it, and the two digitization flags are what the rules derive from it."""
+    documents = defaultdict(list)
+    for document in DossierDocument.objects.select_related("component").order_by("dossier_id", "position"):
+        documents[document.dossier_id].append(document)
+    components = defaultdict(list)
+    for component in ProcedureComponent.objects.order_by("version_id", "position"):
+        components[component.version_id].append(component)
+    missing = 0
+    flags = set()
+    for dossier in Dossier.objects.all():
+        listed = components[dossier.procedure_version_id]
+        rows = resolve(listed, [DocumentIn(component=d.component.position if d.component else None,
+                                           name=d.name, digitized=d.digitized, reused=d.reused)
+                                for d in documents[dossier.pk]])  # fmt: skip
+        assert rows, dossier.code
+        check_complete(listed, rows, dossier.missing_documents_reason)  # the counter would accept it
+        if missing_mandatory(listed, rows):
+            missing += 1
+            assert dossier.missing_documents_reason, dossier.code
+        else:
+            assert dossier.missing_documents_reason == "", dossier.code
+        derived = derived_flags(rows)
+        assert (dossier.inputs_digitized, dossier.data_reused) == (
+            derived["inputs_digitized"],
+            derived["data_reused"],
+        ), dossier.code
+        flags.add((dossier.inputs_digitized, dossier.data_reused))
+        set_events = dossier.events.filter(kind=EventKind.FLAG_SET, data__flag__in=list(DERIVED_FLAGS))
+        assert {e.data["flag"] for e in set_events if e.data["value"]} == {f for f, v in derived.items() if v}
+        assert all(e.occurred_at == dossier.received_at for e in set_events)
+    assert 0 < missing < N * 0.15  # mostly complete, some accepted with a reason
+    assert flags == {(True, True), (True, False), (False, True), (False, False)}
 
 
 def test_reference_data_users_and_counts(seeded):

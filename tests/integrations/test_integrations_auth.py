@@ -89,6 +89,7 @@ def test_scopes(machine, scopes, method, path, expected):
 def test_existing_dossier_endpoints_record_the_client(machine, procedure):
     _client, api = machine()
     body = {
+        "external_id": "OS-1",  # a machine client's create names its retry identity (docs/ingest.md)
         "procedure": procedure.code,
         "receiving_unit": "P1.100",
         "received_at": "2026-02-10T09:00:00+07:00",

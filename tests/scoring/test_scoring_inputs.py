@@ -66,3 +66,29 @@ def test_differing_transparency_facts_cannot_be_added():
 
     with pytest.raises(ValueError, match="inherited"):
         _ = one + other
+
+
+def test_total_is_the_fold_of_additions_with_replaced_counts():
+    import random
+
+    rng = random.Random(7)
+    bundles = [
+        IndicatorInputs.zero(
+            "commune",
+            **{name: rng.randint(0, 50) for name in COUNT_NAMES if name not in INHERITED_COUNTS},
+            **(FACTS if index % 3 else {}),
+        )
+        for index in range(12)
+    ]
+    folded = IndicatorInputs.zero("province")
+    for bundle in bundles:
+        folded = folded + bundle
+    assert IndicatorInputs.total("province", bundles) == folded
+    assert IndicatorInputs.total("province", []) == IndicatorInputs.zero("province")
+    replaced = IndicatorInputs.total("province", bundles, procedures_online=3)
+    assert replaced.procedures_online == 3 and replaced.dossiers_received == folded.dossiers_received
+    with pytest.raises(TypeError, match="unknown"):
+        IndicatorInputs.total("province", bundles, nonsense=1)
+    other = IndicatorInputs.zero("commune", **{**FACTS, "procedures_published": 1})
+    with pytest.raises(ValueError, match="transparency facts differ"):
+        IndicatorInputs.total("province", [*bundles, other])

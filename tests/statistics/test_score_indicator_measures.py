@@ -14,12 +14,12 @@ from apps.dossiers import services
 from apps.dossiers.flags import Flag
 from apps.scoring.inputs import COUNT_NAMES
 from apps.scoring.methodology import Methodology
-from apps.statistics import measures, reports, scores
+from apps.statistics import measures, reports, selectors
 from apps.statistics.counting import CONDITIONS
 from apps.statistics.measures import COMPOSITE_MEASURES, DRILL_DOWN_MEASURES, INPUT_MEASURES, measure_parts
 from apps.statistics.models import COUNT_FIELDS
 from apps.statistics.periods import parse
-from apps.statistics.selectors import Totals
+from apps.statistics.selectors import Totals, UnitRow
 from tests.helpers import vn
 
 pytestmark = pytest.mark.django_db
@@ -92,10 +92,10 @@ def test_the_table_is_what_the_score_counts_with(calendar, tree, monkeypatch):
     counts = {name: 1000 - index for index, name in enumerate(COUNT_FIELDS)}
     counts |= {"in_period": 2000, "received": 1900, "fee_dossiers": 1800}  # denominators above their parts
 
-    def distinct_totals(units, *args, **kwargs):
-        return {u.pk: Totals(counts=dict(counts)) for u in units if u.pk == tree["c1"].pk}
+    def distinct_rows(units, *args, **kwargs):
+        return {u.pk: UnitRow(Totals(counts=dict(counts)), {}) for u in units if u.pk == tree["c1"].pk}
 
-    monkeypatch.setattr(scores, "totals_by_unit", distinct_totals)
+    monkeypatch.setattr(selectors, "unit_rows", distinct_rows)
     today = reports.business_today()
     inputs = reports.scorer(tree["c1"], parse(MARCH), today).unit_score(tree["c1"]).inputs.counts()
     measure_of_value = {value: name for name, value in counts.items()}

@@ -120,16 +120,28 @@ def test_what_if_and_room(activity, supervisor):
     assert body["methodology"] == {"code": "766-2022-v1", "revision": 3}  # what-if says which rules it used
 
 
-def test_trend_snapshots_closed_periods(activity, supervisor):
+def test_trend_reads_the_snapshots_the_nightly_task_files_and_a_read_writes_none(activity, supervisor):
     from apps.statistics.models import ScoreSnapshot
+    from apps.statistics.tasks import snapshot_closed_periods
 
     points = supervisor.get("/api/v1/units/P1.100/trend/?kind=month&count=10").json()
     assert len(points) == 10 and points[-1]["closed"] is False and points[0]["closed"] is True
     march = next(p for p in points if p["period"]["key"] == "2026-03")
     assert march["groups"]["TDGQ"] == "20.00"
-    assert ScoreSnapshot.objects.filter(unit__code="P1.100", period_kind="month").count() == 9
+    assert not ScoreSnapshot.objects.exists()  # a GET stores nothing
+    filed = snapshot_closed_periods.delay().get()
+    stored = ScoreSnapshot.objects.filter(unit__code="P1.100", period_kind="month")
+    closed = [p["period"]["key"] for p in points if p["closed"]]
+    assert {s.period_start.strftime("%Y-%m") for s in stored} >= set(closed)
+    assert filed == ScoreSnapshot.objects.count() > len(closed)
+    assert snapshot_closed_periods.delay().get() == 0  # nothing is filed twice
+    # the trend now reads those rows: tamper with one, and the trend shows it
+    stored.filter(period_start=dt.date(2026, 3, 1)).update(total=Decimal("12.34"))
     again = supervisor.get("/api/v1/units/P1.100/trend/?kind=month&count=10").json()
-    assert again == points
+    assert next(p for p in again if p["period"]["key"] == "2026-03")["total"] == "12.34"
+    assert [p for p in again if p["period"]["key"] != "2026-03"] == [
+        p for p in points if p["period"]["key"] != "2026-03"
+    ]
 
 
 def test_on_time_drill_down(activity, supervisor, procedure):
@@ -292,6 +304,7 @@ def test_score_states_the_methodology_revision_and_scores_corrected_rules(
 def test_a_snapshot_of_an_earlier_revision_is_not_served(activity, tree, supervisor):
     """A closed month stored under revision 1 is stale: the corrected revision recomputes it."""
     from apps.statistics.models import ScoreSnapshot
+    from apps.statistics.snapshots import snapshot_closed_periods
 
     ScoreSnapshot.objects.create(
         unit=tree["c1"],
@@ -311,10 +324,8 @@ def test_a_snapshot_of_an_earlier_revision_is_not_served(activity, tree, supervi
     score = supervisor.get(f"/api/v1/units/P1.100/score/?period={MARCH}").json()["score"]
 
     assert march["total"] == score["total"] != "99.99"
-    stored = ScoreSnapshot.objects.get(
-        unit=tree["c1"],
-        period_kind="month",
-        period_start=dt.date(2026, 3, 1),
-        methodology_version="766-2022-v1 r3",
-    )
+    current = ScoreSnapshot.objects.filter(methodology_version="766-2022-v1 r3")
+    assert not current.exists()  # reads score the month live and store nothing
+    snapshot_closed_periods()
+    stored = current.get(unit=tree["c1"], period_kind="month", period_start=dt.date(2026, 3, 1))
     assert str(stored.total) == score["total"]

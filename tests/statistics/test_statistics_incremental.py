@@ -4,6 +4,7 @@ import datetime as dt
 import random
 
 import pytest
+from django.db import connection
 
 from apps.core.actors import Actor
 from apps.core.errors import DomainError
@@ -11,7 +12,8 @@ from apps.dossiers import services
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Rating
 from apps.statistics import services as stats
-from apps.statistics.models import COUNT_FIELDS, DirtyLeaf, LeafCounts
+from apps.statistics.counting import select_leaf_rows
+from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS, DirtyLeaf, LeafCounts, UnitCounts
 from tests.factories import ProcedureVersionFactory
 from tests.helpers import vn
 
@@ -24,6 +26,31 @@ def snapshot() -> dict:
         "unit_id", "procedure_id", "period_kind", "period_start", *COUNT_FIELDS
     )
     return {tuple(row[:4]): tuple(row[4:]) for row in rows}
+
+
+def unit_snapshot() -> dict:
+    """The stored roll-up: (unit, kind, start) -> (counts, procedure sets per usage count)."""
+    used = [f"used_{name}" for name in USAGE_COUNTS]
+    rows = UnitCounts.objects.values_list("unit_id", "period_kind", "period_start", *COUNT_FIELDS, *used)
+    width = len(COUNT_FIELDS)
+    return {tuple(row[:3]): (tuple(row[3 : 3 + width]), tuple(row[3 + width :])) for row in rows}
+
+
+def rolled_up_leaves() -> dict:
+    """The same, computed here in Python from the stored leaves: what the roll-up must always equal."""
+    totals: dict = {}
+    for key, values in snapshot().items():
+        unit, procedure, kind, start = key
+        counts, used = totals.setdefault((unit, kind, start), ([0] * len(COUNT_FIELDS), {}))
+        for index, value in enumerate(values):
+            counts[index] += value
+        for name in USAGE_COUNTS:
+            if values[COUNT_FIELDS.index(name)] > 0:
+                used.setdefault(name, []).append(procedure)
+    return {
+        key: (tuple(counts), tuple(",".join(map(str, sorted(used.get(n, [])))) for n in USAGE_COUNTS))
+        for key, (counts, used) in totals.items()
+    }
 
 
 def working_instant(rng: random.Random, start: dt.datetime, max_days: int) -> dt.datetime:
@@ -84,9 +111,45 @@ def test_incremental_equals_rebuild(calendar, tree, django_capture_on_commit_cal
     ops = random_history(rng, tree, procedures, django_capture_on_commit_callbacks)
     assert ops > 20
     assert not DirtyLeaf.objects.exists()  # every mark was drained
-    incremental = snapshot()
+    incremental, incremental_units = snapshot(), unit_snapshot()
+    assert incremental_units == rolled_up_leaves()  # the drained roll-up is the sum of the drained leaves
     stats.rebuild_all()
     rebuilt = snapshot()
     assert incremental.keys() == rebuilt.keys()
     assert incremental == rebuilt
     assert sum(values[COUNT_FIELDS.index("in_period")] for values in rebuilt.values()) > 0
+    assert unit_snapshot() == incremental_units == rolled_up_leaves()
+    assert any(used for _counts, sets in incremental_units.values() for used in sets)  # sets are exercised
+    assert stats.differences_from_rebuild() == 0
+    stats.refresh_current_periods()  # the midnight refresh rewrites the current periods' rows the same way
+    assert unit_snapshot() == rolled_up_leaves() == incremental_units
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", [4, 5])
+def test_each_dossier_emits_exactly_the_periods_the_plain_join_finds(
+    calendar, tree, django_capture_on_commit_callbacks, seed
+):
+    """PostgreSQL's one-pass membership (a series of period starts per dossier) and the plain join of
+    every dossier with every period give the same rows, for all periods and for a scattered subset."""
+    rng = random.Random(seed)
+    procedures = [ProcedureVersionFactory(time_limit=limit).procedure for limit in (2, 15)]
+    random_history(rng, tree, procedures, django_capture_on_commit_callbacks)
+    periods = stats.named_periods_between(dt.date(2026, 5, 20), dt.date(2026, 11, 23))
+    subsets = [periods, periods[::7], [p for p in periods if p.kind.value == "week"][3:5]]
+    today = dt.date(2026, 11, 23)
+
+    def rows(chosen, unit_ids=None, one_pass=True) -> list:
+        sql, params = select_leaf_rows(chosen, today, unit_ids, one_pass=one_pass)
+        assert ("generate_series" in sql) is one_pass
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return sorted(cursor.fetchall())
+
+    one_pass = [rows(chosen) for chosen in subsets] + [rows(periods, [tree["c1"].pk])]
+    plain = [rows(chosen, one_pass=False) for chosen in subsets] + [
+        rows(periods, [tree["c1"].pk], one_pass=False)
+    ]
+    assert "generate_series" not in select_leaf_rows(periods, today)[0]  # the default: the plain join
+    assert one_pass == plain
+    assert all(one_pass) and len(one_pass[0]) > len(one_pass[1]) > 0

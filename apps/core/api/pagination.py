@@ -94,10 +94,6 @@ class CheckedCursorPagination(CursorPagination):
         return position
 
 
-class DossierCursorPagination(CheckedCursorPagination):
-    ordering = ("-received_at", "-id")
-
-
 _MAX_ID = 2**63 - 1  # the largest value a database integer column holds
 
 
@@ -107,12 +103,17 @@ class KeysetCursorPagination(CheckedCursorPagination):
     DRF's cursor keeps only the first ordering field and counts an offset among equal values, which
     breaks past ``offset_cutoff`` equal rows (thousands of dossiers share a status). Here the position
     is the pair ``value|id``, unique, so every page is one indexed range query whatever the ties. Empty
-    values (a dossier without a due date) come last in either direction. ``orderings`` maps the
+    values (a dossier without a due date) come last in either direction, unless ``nulls_largest``: then
+    they sort as the largest value (first when descending, last when ascending). Either way the order is
+    written out with ``NULLS FIRST``/``NULLS LAST``, so SQLite (where NULL is the smallest value) and
+    PostgreSQL (the largest) page alike, and the position filter follows the same placement, so no row
+    is skipped or repeated at the boundary between empty and non-empty values. ``orderings`` maps the
     public names to model fields; the view passes the chosen one as ``key``.
     """
 
     orderings: dict[str, str] = {}
     default_key = ""
+    nulls_largest = False
 
     def __init__(self, key: str | None = None) -> None:
         self.key = key or self.default_key
@@ -122,31 +123,35 @@ class KeysetCursorPagination(CheckedCursorPagination):
         sign = "-" if descending else ""
         self.ordering = (f"{sign}{self.field}", f"{sign}id")
 
+    def _nulls_first(self, reverse: bool) -> bool:
+        """Whether empty values come first in the direction this request reads the list."""
+        if self.nulls_largest:
+            return self.descending != reverse
+        return reverse
+
     def _order(self, reverse: bool):
         from django.db.models import F
 
         descending = self.descending != reverse
-        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        nulls = {"nulls_first": True} if self._nulls_first(reverse) else {"nulls_last": True}
         field, pk = F(self.field), F("id")
         if descending:
             return field.desc(**nulls), pk.desc()
         return field.asc(**nulls), pk.asc()
 
     def _after(self, value, pk: int, reverse: bool):
+        """The rows after position ``(value, pk)`` in the order :meth:`_order` reads."""
         from django.db.models import Q
 
         forward_desc = self.descending != reverse
         cmp = "lt" if forward_desc else "gt"
         f = self.field
-        if not reverse:
-            if value is None:
-                return Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
-            return (
-                Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk}) | Q(**{f"{f}__isnull": True})
-            )
+        nulls_first = self._nulls_first(reverse)
         if value is None:
-            return Q(**{f"{f}__isnull": False}) | Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
-        return Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk})
+            after_empty = Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
+            return after_empty | Q(**{f"{f}__isnull": False}) if nulls_first else after_empty
+        after_value = Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk})
+        return after_value if nulls_first else after_value | Q(**{f"{f}__isnull": True})
 
     def _split(self, position: str) -> tuple[object, int]:
         value, _sep, pk = position.rpartition("|")
@@ -217,3 +222,18 @@ class DossierOrderingPagination(KeysetCursorPagination):
 
     orderings = {"due_at": "effective_due_at", "received_at": "received_at", "status": "status"}
     default_key = "-received_at"
+
+
+class DossierCursorPagination(KeysetCursorPagination):
+    """The default order of dossier (and petition) lists: newest receipt first.
+
+    Dossiers without a receipt time (online registrations not yet accepted) sort as the newest, at the
+    top: where PostgreSQL puts NULL in a descending order and where its ``-received_at`` indexes hold
+    them, so that order is read from the index; SQLite is told the same, so both engines list every
+    dossier exactly once. (DRF's offset cursor lost those rows after page 1 on SQLite, and on
+    PostgreSQL broke once more than ``offset_cutoff`` of them were waiting.)
+    """
+
+    orderings = {"received_at": "received_at"}
+    default_key = "-received_at"
+    nulls_largest = True

@@ -8,6 +8,9 @@ DRF's parser lets three kinds of hostile body through to code that then fails wi
   to store in a text column, so the failure would surface as a database error deep in a service;
 * ``NaN`` / ``Infinity`` are refused by DRF's strict mode already; this parser keeps that.
 
+Form and multipart bodies (DRF's other two parsers, kept for the browsable API and HTML clients) are
+checked for NUL the same way, field by field.
+
 A body that fails here answers 400 in the error format: ``malformed_json`` for the shape, and
 ``nul_character`` naming the dotted path of the string at fault (``items.3.external_id``).
 """
@@ -21,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from apps.core.errors import DomainError, ErrorCode
 
@@ -121,3 +124,32 @@ class SafeJSONParser(JSONParser):
                 % {"encoding": encoding, "reason": exc}
             ) from None
         return loads(text)
+
+
+def refuse_nul_in_form(data: Any) -> None:
+    """Refuse a parsed form (a ``QueryDict``) holding a NUL in a field name or value, naming the field."""
+    for key, values in data.lists():
+        if "\x00" in key or any(isinstance(value, str) and "\x00" in value for value in values):
+            raise DomainError(
+                ErrorCode.NUL_CHARACTER,
+                gettext("Text may not contain the NUL character (\\u0000)."),
+                field=key.replace("\x00", "\\u0000"),
+            )
+
+
+class SafeFormParser(FormParser):
+    """``application/x-www-form-urlencoded`` bodies, refused with ``nul_character`` when a field holds a NUL."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul_in_form(data)
+        return data
+
+
+class SafeMultiPartParser(MultiPartParser):
+    """``multipart/form-data`` bodies, refused with ``nul_character`` when a field holds a NUL."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        refuse_nul_in_form(parsed.data)
+        return parsed

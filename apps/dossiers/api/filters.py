@@ -12,6 +12,7 @@ from apps.dossiers.models import Channel, Dossier
 from apps.dossiers.selectors import (
     applicant_name_matches,
     counter_search_q,
+    due_soon_q,
     in_unit_subtree,
     overdue_now_q,
     prefix_q,
@@ -35,7 +36,13 @@ class DossierFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="by_overdue",
-        help_text="true: open and past due now; false: everything else.",
+        help_text="true: open and past due now, ordered by due date (the most overdue first) unless "
+        "`ordering` says otherwise; false: everything else.",
+    )
+    due_soon = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="by_due_soon",
+        help_text="true: open, clock running, due within the next 24 hours (not yet overdue); false: the rest.",
     )
     timeliness = django_filters.CharFilter()
     code = django_filters.CharFilter()
@@ -71,6 +78,10 @@ class DossierFilter(django_filters.FilterSet):
 
     def by_overdue(self, queryset: QuerySet[Dossier], name: str, value: str) -> QuerySet[Dossier]:
         q = overdue_now_q()
+        return queryset.filter(q) if value == "true" else queryset.exclude(q)
+
+    def by_due_soon(self, queryset: QuerySet[Dossier], name: str, value: str) -> QuerySet[Dossier]:
+        q = due_soon_q()
         return queryset.filter(q) if value == "true" else queryset.exclude(q)
 
     def by_applicant(self, queryset: QuerySet[Dossier], name: str, value: str) -> QuerySet[Dossier]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,12 +18,18 @@ from rest_framework.serializers import Serializer
 
 from apps.accounts.routing import check_route
 from apps.core.actors import Actor
-from apps.core.api.pagination import DossierCursorPagination, DossierOrderingPagination
+from apps.core.api.pagination import (
+    BoundedPageNumberPagination,
+    DossierCursorPagination,
+    DossierOrderingPagination,
+)
+from apps.core.api.params import check_known_params, paginator_params
 from apps.core.api.schema import COMMON_ERRORS, error
 from apps.core.errors import DomainError, ErrorCode, ScopeError
-from apps.dossiers import services
+from apps.dossiers import actions, services
 from apps.dossiers.api import serializers as s
 from apps.dossiers.api.filters import DossierFilter
+from apps.dossiers.documents import registration_problem
 from apps.dossiers.models import Dossier, DossierDocument, DossierEvent
 from apps.dossiers.permissions import (
     can_act_on,
@@ -36,13 +43,19 @@ from apps.dossiers.services.corrections import RECEIPT_FIELDS
 from apps.dossiers.slip import render_slip, slip_data
 from apps.dossiers.status import Status
 from apps.integrations.auth import source_system_for
+from apps.integrations.idempotency import check_retry_identity
+from apps.organisation.api.serializers import UnitSerializer
+from apps.organisation.api.views import UnitFilter
+from apps.organisation.models import Unit, UnitKind
 from apps.workcalendar.services import calendar_for_unit
 
 ERRORS = {**COMMON_ERRORS, 409: error("`illegal_transition`: not allowed from the current status")}
 CREATE_ERRORS = {
     **ERRORS,
     400: error(
-        "Invalid input (`validation_error`, `malformed_json`, `duplicate_dossier` or another domain code)"
+        "Invalid input (`validation_error`, `malformed_json`, `duplicate_dossier`, "
+        "`retry_identity_required` (a machine client without `external_id` or `Idempotency-Key`) "
+        "or another domain code)"
     ),
     403: error(
         "`permission_denied`, `unit_out_of_scope` (receiving or handling unit), or `source_system_forbidden` "
@@ -60,8 +73,22 @@ ORDERING_PARAMETER = OpenApiParameter(
     str,
     enum=[f"{sign}{key}" for key in DossierOrderingPagination.orderings for sign in ("", "-")],
     description="Order by due date, receipt time or status (`-` descending; empty values last). "
-    "Default: newest receipt first.",
+    "Default: newest receipt first; with `overdue=true`, due date (the most overdue first).",
 )
+
+
+#: ``GET /dossiers/{code}/transfer-targets/`` narrows the targets with the unit list's filters.
+TRANSFER_TARGET_PARAMETERS = [
+    OpenApiParameter("kind", str, enum=[k.value for k in UnitKind], description="Only units of this kind."),
+    OpenApiParameter("parent", str, description="Only direct children of this unit code."),
+    OpenApiParameter("q", str, description="Code prefix or part of the name."),
+]
+
+
+#: ``?overdue=true`` without ``ordering``: soonest due first (the most overdue on top), the order of the
+#: partial index of open dossiers by due date, so the first page reads a few index entries instead of
+#: scanning the newest dossiers and discarding the ones on time.
+OVERDUE_ORDERING = "due_at"
 
 
 @extend_schema_view(list=extend_schema(parameters=[ORDERING_PARAMETER]))
@@ -81,6 +108,8 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         descending) switches to a keyset cursor over that field and the id."""
         if not hasattr(self, "_paginator"):
             key = self.request.query_params.get("ordering") if self.action == "list" else None
+            if key is None and self.action == "list" and self.request.query_params.get("overdue") == "true":
+                key = OVERDUE_ORDERING
             if key is None:
                 self._paginator = self.pagination_class()
             elif key.lstrip("-") not in DossierOrderingPagination.orderings:
@@ -97,9 +126,10 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Dossier.objects.none()
-        queryset = with_related(visible_dossiers(self.request.user))
+        queryset = visible_dossiers(self.request.user)
         if self.action == "list":
-            return queryset.order_by("-received_at", "-id")
+            return queryset.order_by("-received_at", "-id")  # read as list rows: see paginate_queryset
+        queryset = with_related(queryset)
         events = DossierEvent.objects.select_related("actor_user").order_by("occurred_at", "id")
         documents = DossierDocument.objects.select_related("component").order_by("position")
         return queryset.prefetch_related(
@@ -108,8 +138,14 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             Prefetch("documents", queryset=documents),
         )
 
+    def paginate_queryset(self, queryset):
+        """A list page is read as list rows (the columns the list writes, no model instances)."""
+        if self.action == "list":
+            queryset = s.list_rows(queryset)
+        return super().paginate_queryset(queryset)
+
     def get_serializer_class(self):
-        return s.DossierOut if self.action == "list" else s.DossierDetailOut
+        return s.DossierListOut if self.action == "list" else s.DossierDetailOut
 
     def _actor(self) -> Actor:
         return Actor.of_user(self.request.user)
@@ -150,7 +186,7 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: s.DossierDetailOut, **CREATE_ERRORS},
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
-        data = s.DossierCreateIn(data=request.data)
+        data = s.DossierCreateIn(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if not can_create_at(request.user, values["receiving_unit"]):
@@ -171,15 +207,11 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         if refusal is not None:
             raise refusal
+        check_retry_identity(request, external_id=values.get("external_id"))
         if values.pop("status") == Status.REGISTERED:
             if "documents" in values:
-                raise DomainError(
-                    ErrorCode.VALIDATION_ERROR,
-                    gettext(
-                        "Documents are recorded when the dossier is received (status 2), not at registration."
-                    ),
-                    field="documents",
-                )
+                problem = registration_problem()
+                raise DomainError(ErrorCode.VALIDATION_ERROR, problem.message, field=problem.field)
             values.pop("missing_documents_reason", None)
             values.pop("channel")
             values.pop("fee_amount", None)
@@ -187,7 +219,8 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             dossier = services.register_dossier(actor=self._actor(), **values)
         else:
             dossier = services.receive_dossier(actor=self._actor(), **values)
-        return self._respond(dossier, status.HTTP_201_CREATED)
+        # Written from what the create wrote (its events and documents are attached): no read back.
+        return Response(s.DossierDetailOut(dossier).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Why the dossier is due when it is", responses={200: s.DossierDeadlineOut, **ERRORS}
@@ -269,6 +302,30 @@ class DossierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         unit = values.pop("handling_unit")
         check_route(request.user, receiving_unit=dossier.receiving_unit, target=unit)
         return self._respond(services.assign_handling_unit(dossier, unit, actor=self._actor(), **values))
+
+    @extend_schema(
+        summary="Units the dossier may be handed to (what POST assign accepts from you), by path",
+        description="The routing rule of `assign`: active units of the receiving unit's province that you "
+        "may route to, the current handling unit excepted. 403 when you may not change the dossier.",
+        parameters=TRANSFER_TARGET_PARAMETERS,
+        responses={200: UnitSerializer(many=True), **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="transfer-targets",
+        filter_backends=[],  # the dossier is looked up unfiltered; the unit filters apply to the targets
+        pagination_class=BoundedPageNumberPagination,
+    )
+    def transfer_targets(self, request: Request, code: str | None = None) -> Response:
+        dossier = self._writable()
+        check_known_params(request, set(UnitFilter.base_filters) | paginator_params(self))
+        within = UnitFilter(request.query_params, queryset=Unit.objects.all())
+        if not within.is_valid():
+            raise translate_validation(within.errors)
+        units = actions.transfer_targets(request.user, dossier, within=within.qs)
+        page = self.paginate_queryset(units)
+        return self.get_paginated_response(UnitSerializer(page, many=True).data)
 
     @_action_schema(
         "Set or clear one of the index facts (digitized, e-result, signed, paid online …)", s.FlagIn

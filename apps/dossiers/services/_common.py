@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import partial
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 
 from apps.core.timekeeping import FUTURE_TOLERANCE
 from apps.core.timekeeping import resolve_time as _resolve_time
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.statistics.tracking import dossier_changed
 
-__all__ = ["FUTURE_TOLERANCE", "locked", "record", "resolve_time"]
+M = TypeVar("M", bound=models.Model)
+
+__all__ = ["FUTURE_TOLERANCE", "attach_related", "locked", "record", "resolve_time"]
 
 
 def locked(dossier: Dossier) -> Dossier:
@@ -42,3 +46,20 @@ def record(event: DossierEvent, *, also_unit_ids: tuple[int, ...] = ()) -> Dossi
     transaction.on_commit(partial(process_dossier_event.delay, event.pk))
     dossier_changed(event.dossier, also_unit_ids=also_unit_ids)
     return event
+
+
+def attach_related(instance: M, **related: Iterable[models.Model]) -> M:
+    """Hold rows already in memory as ``instance``'s prefetched relations (``events=[…]``), as
+    ``prefetch_related`` would have: reading ``instance.events.all()`` then costs no query.
+
+    A create attaches what it just wrote (events, documents, no supplement requests), so its answer is
+    written from memory instead of read back: the rows are exactly these, since no one else can have
+    seen the dossier before the transaction commits.
+    """
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in related.items():
+        queryset = getattr(instance, name).all()  # lazy: no query
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    return instance

@@ -8,7 +8,7 @@ refused once a dossier has document records (they would contradict each other).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,14 +22,11 @@ from apps.dossiers.documents import (
     DocumentProblem,
     DocumentRow,
     check_complete,
-    digitization_facts,
+    derived_flags,
     resolve,
 )
-from apps.dossiers.flags import Flag
-from apps.dossiers.models import Dossier, DossierDocument, EventKind
+from apps.dossiers.models import Dossier, DossierDocument, DossierEvent, EventKind
 from apps.dossiers.services._common import locked, record, resolve_time
-
-DERIVED_FLAGS = (Flag.INPUTS_DIGITIZED, Flag.DATA_REUSED)
 
 
 def components_of(dossier: Dossier) -> list[ProcedureComponent]:
@@ -55,11 +52,12 @@ def checked_rows(dossier: Dossier, items: Sequence[DocumentIn], missing_reason: 
     return rows
 
 
-def store(dossier: Dossier, rows, *, actor: Actor, at: dt.datetime) -> None:
-    """Write the rows and bring the two digitization flags in line with them (one flag event each)."""
-    DossierDocument.objects.bulk_create(
+def document_models(dossier_id: int, rows: Sequence[DocumentRow]) -> list[DossierDocument]:
+    """The unsaved records of ``rows`` for one dossier (the receipt, the bulk ingest and the demo write
+    them with ``bulk_create``, many dossiers at once where they can)."""
+    return [
         DossierDocument(
-            dossier=dossier,
+            dossier_id=dossier_id,
             component=row.component,
             position=row.position,
             name=row.name,
@@ -69,14 +67,42 @@ def store(dossier: Dossier, rows, *, actor: Actor, at: dt.datetime) -> None:
             reused=row.reused,
         )
         for row in rows
-    )
-    digitized, reused = digitization_facts(rows)
-    for flag, value in ((Flag.INPUTS_DIGITIZED, digitized), (Flag.DATA_REUSED, reused)):
+    ]
+
+
+def stored_rows(documents: Iterable[DossierDocument]) -> list[dict]:
+    """Stored records as :meth:`DocumentRow.as_dict` writes rows (read them with their component)."""
+    return [
+        DocumentRow(d.position, d.component, d.name, d.form, d.quantity, d.digitized, d.reused).as_dict()
+        for d in documents
+    ]
+
+
+def from_documents_note() -> str:
+    """The note of a flag event written because the documents say so (not an explicit action)."""
+    return _("from the documents received")
+
+
+def store(
+    dossier: Dossier, rows, *, actor: Actor, at: dt.datetime
+) -> tuple[list[DossierDocument], list[DossierEvent]]:
+    """Write the rows and bring the two digitization flags in line with them (one flag event each).
+
+    Returns the documents and events written, so a create can answer without reading them back.
+    """
+    written = DossierDocument.objects.bulk_create(document_models(dossier.pk, rows))
+    for document in written:
+        document.dossier = dossier
+    flag_events = []
+    for flag, value in derived_flags(rows).items():
         if getattr(dossier, flag) != value:
             setattr(dossier, flag, value)
             dossier.save(update_fields=[flag, "updated_at"])
-            note = _("from the documents received")
-            record(events.flag_set(dossier, flag=flag, value=value, at=at, actor=actor, note=note))
+            note = from_documents_note()
+            flag_events.append(
+                record(events.flag_set(dossier, flag=flag, value=value, at=at, actor=actor, note=note))
+            )
+    return written, flag_events
 
 
 @transaction.atomic
@@ -99,10 +125,7 @@ def record_documents(
     if missing_documents_reason is None:
         missing_documents_reason = dossier.missing_documents_reason
     rows = checked_rows(dossier, documents, missing_documents_reason)
-    before = [
-        DocumentRow(d.position, d.component, d.name, d.form, d.quantity, d.digitized, d.reused).as_dict()
-        for d in dossier.documents.select_related("component").order_by("position")
-    ]
+    before = stored_rows(dossier.documents.select_related("component").order_by("position"))
     after = [row.as_dict() for row in rows]
     if before == after and missing_documents_reason == dossier.missing_documents_reason:
         return dossier

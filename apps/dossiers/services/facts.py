@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import ConflictError, ErrorCode
 from apps.dossiers import events
+from apps.dossiers.documents import DERIVED_FLAGS, recorded_flag_problem
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Dossier, Rating
 from apps.dossiers.services._common import locked, record, resolve_time
@@ -32,15 +32,9 @@ def set_flag(
 ) -> Dossier:
     dossier = locked(dossier)
     at = resolve_time(at, not_before=dossier.received_at or dossier.registered_at)
-    if flag in (Flag.INPUTS_DIGITIZED, Flag.DATA_REUSED) and dossier.documents.exists():
-        raise ConflictError(
-            ErrorCode.FLAG_FROM_DOCUMENTS,
-            _(
-                "This dossier's documents are recorded: %(flag)s follows from them. Record the documents again."
-            )
-            % {"flag": flag},
-            field="flag",
-        )
+    if flag in DERIVED_FLAGS and dossier.documents.exists():
+        problem = recorded_flag_problem(flag)
+        raise ConflictError(ErrorCode.FLAG_FROM_DOCUMENTS, problem.message, field=problem.field)
     if getattr(dossier, flag) == value:
         return dossier
     setattr(dossier, flag, value)

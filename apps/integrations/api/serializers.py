@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.core.api.dates import InstantField
 from apps.core.api.schema import FieldErrorOut
-from apps.dossiers.api.serializers import ApplicantIn, unit_field
+from apps.dossiers.api.serializers import ApplicantIn, DocumentIn, unit_field
 from apps.integrations.models import (
     ApiKey,
     DeliveryStatus,
@@ -104,6 +104,19 @@ class IngestItemIn(serializers.Serializer):
         "street), checked as at the counter; errors name `applicant.<key>`.",
     )
     fee_amount = serializers.IntegerField(required=False, min_value=0, max_value=10**14 - 1)
+    documents = DocumentIn(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text="dossier with status 2: the documents received, checked as by `POST /api/v1/dossiers/` "
+        "(`unknown_component`, `missing_mandatory_documents` unless missing_documents_reason says why; "
+        "inputs_digitized and data_reused then follow from them, an explicit different value is "
+        "`flag_from_documents`). On a dossier already recorded they must equal the recorded ones "
+        "(`receipt_mismatch` otherwise). Absent: no documents are recorded.",
+    )
+    missing_documents_reason = serializers.CharField(
+        required=False, max_length=2000, help_text="dossier: why a mandatory document is missing."
+    )
     status = serializers.IntegerField(
         required=False,
         min_value=1,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
@@ -254,10 +252,9 @@ class SubscriptionListView(ClientOnly, APIView):
                 gettext("The URL is refused: webhooks go to publicly routable http(s) addresses only."),
                 field="url",
             ) from None
-        subscription = WebhookSubscription.objects.create(
-            client=client, secret=secrets.token_hex(32), url=data.validated_data["url"],
-            events=sorted(set(data.validated_data["events"])),
-        )  # fmt: skip
+        subscription = webhooks.subscribe(
+            client=client, url=data.validated_data["url"], events=data.validated_data["events"]
+        )
         return Response(s.NewSubscriptionOut(subscription).data, status=201)
 
 

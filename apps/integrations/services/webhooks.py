@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import secrets
 import ssl
 import time
 from collections import defaultdict
@@ -36,6 +37,7 @@ from apps.integrations.models import (
     AlertKind,
     DeliveryStatus,
     DossierAlert,
+    MachineClient,
     OutboxCursor,
     Scope,
     WebhookAttempt,
@@ -91,6 +93,22 @@ def _subscriptions(event_type: str) -> list[WebhookSubscription]:
     return [s for s in active.select_related("client__unit") if event_type in s.events and may_receive(s)]
 
 
+def subscribe(*, client: MachineClient, url: str, events: list[str]) -> WebhookSubscription:
+    """A new subscription, sent what happens from now on: dossier events recorded up to now are not.
+
+    The fan-out's cursor is shared and may lag (``FANOUT_LAG``, or a long run without listeners), so a
+    new subscriber would otherwise get that backlog: days of history it did not ask for, to a receiver
+    probably not ready for it. It catches up on the past by reading the dossier list instead. An event
+    whose transaction was still open when subscribing (its id below the mark, committed just after) was
+    recorded before the subscription and is not sent either.
+    """
+    mark = DossierEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return WebhookSubscription.objects.create(
+        client=client, url=url, secret=secrets.token_hex(32), events=sorted(set(events)),
+        starts_after_event_id=mark,
+    )  # fmt: skip
+
+
 def _jsonable(payload: dict) -> dict:
     return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
@@ -117,7 +135,7 @@ def fan_out_events(now: dt.datetime | None = None) -> int:
             WebhookEvent.DOSSIER_CREATED if event.from_status is None else WebhookEvent.DOSSIER_STATUS_CHANGED
         )
         for subscription in by_type[kind]:
-            if not _covers(subscription, event.dossier):
+            if event.pk <= subscription.starts_after_event_id or not _covers(subscription, event.dossier):
                 continue
             payload = {
                 "event": kind, "event_id": event.pk, "occurred_at": event.occurred_at,

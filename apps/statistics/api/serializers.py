@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from apps.dossiers.api.serializers import DossierOut
+from apps.dossiers.api.serializers import DossierListOut
 from apps.organisation.models import UnitKind
 from apps.statistics.breakdowns import BREAKDOWNS, DEFAULT_ORDERING, ORDERINGS
 from apps.statistics.reports import MEASURES
@@ -267,7 +267,7 @@ class DossiersBehindPageOut(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many dossiers the whole list holds: the number shown.")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = DossierOut(many=True)
+    results = DossierListOut(many=True)  # the list's schema (component DossierOut): same fields
 
 
 class DossiersBehindQuery(PeriodQuery):

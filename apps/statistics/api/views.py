@@ -5,8 +5,6 @@ Read scope follows the user's unit subtree: a unit outside it answers 404.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
@@ -30,6 +28,7 @@ from apps.statistics.api import serializers as out
 from apps.statistics.periods import Period, PeriodKind
 from apps.statistics.rankings import BandRule, parse_bands
 from apps.statistics.services import today
+from apps.statistics.targets import TargetRefused, parse_api_targets, target_problems
 
 
 def period_data(period: Period) -> dict:
@@ -134,18 +133,14 @@ class WhatIfView(UnitStatsView):
     )
     def get(self, request: Request, code: str) -> Response:
         unit, query = self.unit(code), self.query()
-        targets: dict[str, Decimal] = {}
-        for raw in query.get("target", []):
-            name, _, value = raw.partition(":")
-            try:
-                rate = Decimal(value)
-            except InvalidOperation:
-                rate = None
-            if rate is None or not rate.is_finite():
-                raise serializers.ValidationError(
-                    {"target": [gettext("%(value)s is not CODE:rate.") % {"value": repr(raw)}]}
-                ) from None
-            targets[name.strip()] = rate
+        # The console's what-if form reads and checks targets with these same functions.
+        try:
+            targets = parse_api_targets(query.get("target", []))
+        except TargetRefused as exc:
+            raise serializers.ValidationError({"target": [exc.message]}) from None
+        problems = target_problems(targets, Methodology.for_date(query["period"].end))
+        if problems:
+            raise serializers.ValidationError({"target": list(problems.values())})
         try:
             result = reports.what_if(unit, query["period"], targets)
         except ValueError as exc:
