@@ -10,7 +10,6 @@ form and its result are swapped.
 from __future__ import annotations
 
 from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from django.utils.translation import gettext
 
 from apps.console.views import (
     PeriodRefused,
+    _percent,
     _period,
     bad_request,
     not_found,
@@ -29,14 +29,10 @@ from apps.console.views import (
 from apps.scoring.engine import Score, WhatIf
 from apps.scoring.methodology import Methodology
 from apps.statistics import reports
-from apps.statistics.targets import HUNDRED, parse_percent_fields, target_problems
+from apps.statistics.targets import parse_percent_fields, target_problems
 
 #: Form fields are named ``target_<CODE>``: one percentage per indicator or group.
 PREFIX = "target_"
-
-
-def _percent(rate: Decimal | None) -> Decimal | None:
-    return None if rate is None else (rate * HUNDRED).quantize(Decimal("0.1"))
 
 
 def _rows(

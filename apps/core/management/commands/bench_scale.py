@@ -16,13 +16,9 @@ from django.test import Client
 
 from apps.accounts.models import Role, User
 from apps.core.bulk_dossiers import table_sizes
+from apps.core.measuring import percentile
 from apps.dossiers.models import Dossier
 from apps.organisation.models import Unit, UnitKind
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Command(BaseCommand):

@@ -35,6 +35,7 @@ from apps.accounts.models import Role, User
 from apps.catalogue.demo import seed_registers
 from apps.catalogue.models import Procedure
 from apps.core.actors import Actor
+from apps.core.measuring import percentile
 from apps.dossiers import services as dossier_services
 from apps.dossiers.models import Dossier
 from apps.organisation.models import Unit
@@ -48,11 +49,6 @@ from apps.statistics.scores import SubtreeScorer
 from apps.statistics.selectors import subtree_inputs
 from apps.statistics.snapshots import snapshot_closed_periods
 from apps.workcalendar.services import ensure_default_calendar
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Command(BaseCommand):
