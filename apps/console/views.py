@@ -61,8 +61,16 @@ MEASURE_LABELS = {
 signin_required = login_required(login_url="console-signin")
 
 
-def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    """Render a console page with what its header shows: the user's unit and role, the language switch."""
+def page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    here: str | None = None,
+) -> HttpResponse:
+    """Render a console page with what its header shows: the user's unit and role, the language switch
+    (which returns to this page, or to ``here``)."""
     user = request.user
     header = {}
     if user.is_authenticated:
@@ -71,9 +79,10 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], status: i
             "header_role": ROLE_LABELS.get(user.role, user.role),
             "header_desk": user.unit_id is not None and can_create_at(user, user.unit),
         }
-    query = request.GET.copy()
-    query.pop("lang", None)  # the switch's choice must not be overridden by a ?lang= in the page's URL
-    here = request.path + (f"?{query.urlencode()}" if query else "")
+    if here is None:
+        query = request.GET.copy()
+        query.pop("lang", None)  # the switch's choice must not be overridden by a ?lang= in the page's URL
+        here = request.path + (f"?{query.urlencode()}" if query else "")
     return render(request, template, {**header, "here": here, **context}, status=status)
 
 
@@ -81,9 +90,10 @@ def not_found(request: HttpRequest) -> HttpResponse:
     return page(request, "console/message.html", {"title": gettext("Page not found")}, status=404)
 
 
-def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+def bad_request(request: HttpRequest, message: str, *, here: str | None = None) -> HttpResponse:
+    """The console's 400 page; ``here``: where the language switch returns (default: this page)."""
     context = {"title": gettext("This page cannot be shown"), "message": message}
-    return page(request, "console/message.html", context, status=400)
+    return page(request, "console/message.html", context, status=400, here=here)
 
 
 def unit_in_scope(user: User, code: str) -> Unit | None:

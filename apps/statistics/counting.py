@@ -20,13 +20,13 @@ Rules (docs/index-766.md, "Which dossiers count in a period"), for a period [sta
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
 from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS
 from apps.statistics.periods import NAMED_KINDS, Period
+from apps.statistics.running_sums import select_named_leaf_rows
 
 # "received in the period, or unfinished at its start" — since a dossier never ends before it is
 # received, that is: received by the end and not ended before the start.
@@ -91,70 +91,23 @@ def periods_cte(periods: Sequence[Period], today: dt.date) -> tuple[str, list]:
     return f"periods ({columns}) AS (VALUES {', '.join(rows)})", params
 
 
-def _columns_read(alias: str) -> list[str]:
-    """The columns of ``alias`` (``d``: the dossier, ``v``: its procedure version) the counting SQL
-    reads, found in its own text so that the list cannot drift from the conditions."""
-    text = " ".join([IN_SET, *CONDITIONS.values(), *SUMS.values()])
-    return sorted(set(re.findall(rf"\b{alias}\.(\w+)", text)))
-
-
-# PostgreSQL's date_trunc field for each named kind is the kind's own name; these are the steps.
-_STEPS = {"week": "7 days", "month": "1 month", "quarter": "3 months", "year": "1 year"}
-
-
-def _one_pass_memberships(unit_filter: str) -> tuple[str, str]:
-    """PostgreSQL, named periods: (an extra CTE, the FROM item ``d``) where each dossier emits its own
-    memberships, about one row per period kind for a dossier handled within a week.
-
-    Per kind, a dossier belongs to the contiguous run of periods from the one containing its receipt to
-    the one containing its end (or the last period asked for); ``generate_series`` emits that run's
-    starts, clipped to the first and last period asked for, and an equality join then picks each
-    period's row, which drops the starts not asked for (the drain asks for scattered periods).
-    :data:`IN_SET` is still applied to the emitted rows, so the rows are exactly those of comparing
-    every dossier with every period (a PostgreSQL test compares the two). ``OFFSET 0`` keeps the
-    planner from joining the periods first (it cannot estimate the series' length, and would compare
-    every dossier with every period again before expanding).
-    """
-    steps = " ".join(f"WHEN '{kind}' THEN interval '{step}'" for kind, step in _STEPS.items())
-    kinds = (
-        ",\nkinds AS (SELECT period_kind, MIN(start_day) AS first_start, MAX(start_day) AS last_start,"
-        f" CASE period_kind {steps} END AS step FROM periods GROUP BY period_kind)"
-    )
-    dossier = {"handling_unit_id", "procedure_id", *_columns_read("d")}
-    columns = [f"d.{name}" for name in sorted(dossier)]
-    columns += [f"v.{name} AS v_{name}" for name in _columns_read("v")]
-    source = f"""(
-    SELECT {", ".join(columns)}, k.period_kind AS member_kind, m.start_at::date AS member_start
-    FROM dossiers_dossier d
-    JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id
-    CROSS JOIN kinds k
-    CROSS JOIN LATERAL generate_series(
-        GREATEST(date_trunc(k.period_kind, d.received_on::timestamp), k.first_start::timestamp),
-        LEAST(date_trunc(k.period_kind, COALESCE(d.ended_on, k.last_start)::timestamp),
-              k.last_start::timestamp),
-        k.step) AS m(start_at)
-    WHERE d.status NOT IN (1, 3) AND d.received_on IS NOT NULL{unit_filter}
-    OFFSET 0
-) d
-JOIN periods p ON p.period_kind = d.member_kind AND p.start_day = d.member_start AND {IN_SET}"""
-    return kinds, source
-
-
 def select_leaf_rows(
     periods: Sequence[Period],
     today: dt.date,
     unit_ids: Iterable[int] | None = None,
     *,
-    one_pass: bool = False,
+    by_join: bool = False,
 ) -> tuple[str, list]:
     """SELECT (unit_id, procedure_id, period_kind, period_start, *COUNT_FIELDS) for the periods.
 
-    The full rebuild, the drain and live date ranges all run this: each dossier joined with the periods
-    it belongs to (:data:`IN_SET`), one scan of the dossiers whatever the number of periods.
-    ``one_pass=True`` (PostgreSQL, named periods) emits each dossier's memberships directly instead
-    (:func:`_one_pass_memberships`): the same rows (a test compares them), but measured about 3× slower
-    at 1M dossiers (docs/benchmarks.md), so it is kept for the benchmark and not used by default.
+    The full rebuild, the drain and the midnight refresh ask for named periods: those are computed as
+    running sums of each dossier's dated events (:mod:`apps.statistics.running_sums`), one grouped scan
+    of the dossiers. A live date range, or ``by_join=True`` (the tests and the benchmark compare the
+    two), joins each dossier with the periods it belongs to (:data:`IN_SET`) and evaluates
+    :data:`CONDITIONS` on every membership: the definition the running sums are derived from.
     """
+    if not by_join and periods and all(p.kind in NAMED_KINDS for p in periods):
+        return select_named_leaf_rows(periods, today, unit_ids)
     cte, params = periods_cte(periods, today)
     unit_filter = ""
     if unit_ids is not None:
@@ -164,22 +117,14 @@ def select_leaf_rows(
         unit_filter = f" AND d.handling_unit_id IN ({', '.join(['%s'] * len(ids))})"
         params += ids
     counts = ",\n       ".join(f"{_expression(f)} AS {f}" for f in COUNT_FIELDS)
-    if one_pass and connection.vendor == "postgresql" and all(p.kind in NAMED_KINDS for p in periods):
-        kinds, source = _one_pass_memberships(unit_filter)
-        where = ""
-        counts = re.sub(r"\bv\.(\w+)", r"d.v_\1", counts)  # the version's columns came along as d.v_*
-    else:
-        kinds = ""
-        source = (
-            "dossiers_dossier d\nJOIN catalogue_procedureversion v ON v.id = d.procedure_version_id\n"
-            f"JOIN periods p ON {IN_SET}"
-        )
-        where = f"\nWHERE 1 = 1{unit_filter}"
-    sql = f"""WITH {cte}{kinds}
+    sql = f"""WITH {cte}
 SELECT d.handling_unit_id AS unit_id, d.procedure_id AS procedure_id,
        p.period_kind AS period_kind, p.start_day AS period_start,
        {counts}
-FROM {source}{where}
+FROM dossiers_dossier d
+JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id
+JOIN periods p ON {IN_SET}
+WHERE 1 = 1{unit_filter}
 GROUP BY d.handling_unit_id, d.procedure_id, p.period_kind, p.start_day"""
     return sql, params
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
@@ -385,7 +386,6 @@ _ARMS: dict[str, tuple[str, ...]] = {
     **{name: (_ENDED_AFTER, _OPEN) for name in ("open_in_time", "open_overdue")},
 }
 _ALL_ARMS = (_ENDED_IN, _ENDED_AFTER, _OPEN)
-_NEWEST = "ORDER BY received_at DESC, id DESC"
 
 
 def _period_written_in(sql: str, period: Period, today: dt.date) -> str:
@@ -407,6 +407,8 @@ def dossier_ids_sql(
     today: dt.date | None = None,
     limit: int | None = None,
     offset: int = 0,
+    position: tuple[dt.datetime, int] | None = None,
+    backwards: bool = False,
 ):
     """The ids of the dossiers behind a count: the counting SQL's own conditions, so they always agree.
 
@@ -415,6 +417,11 @@ def dossier_ids_sql(
     and stops after ``offset + limit`` matches, so a page costs about a page of rows rather than every
     match (the late dossiers of a month at 1M: 118,557 rows and 3 s before, docs/benchmarks.md "Web
     console pages").
+
+    ``position`` (a ``(received_at, id)`` pair) keeps only the rows after it in the list's order, as a
+    keyset cursor reads the next page; ``backwards`` reads the list the other way (oldest first, the
+    rows before the position), as a cursor's previous page does. Each arm then starts its walk at the
+    position rather than at the period's end, so a deep page costs a page too.
     """
     today = today or business_today()
     parts = measure_parts(measure)
@@ -425,7 +432,16 @@ def dossier_ids_sql(
     # more blocks (measured at 1M dossiers).
     ids = sorted(int(pk) for pk in Unit.objects.subtree_of(unit).values_list("pk", flat=True)) or [-1]
     in_subtree = f"d.handling_unit_id IN ({', '.join(map(str, ids))})"
-    page = " ORDER BY d.received_at DESC, d.id DESC LIMIT %s" if limit is not None else ""
+    direction = "ASC" if backwards else "DESC"
+    page = f" ORDER BY d.received_at {direction}, d.id {direction} LIMIT %s" if limit is not None else ""
+    after, after_params = "", []
+    if position is not None:
+        # (received_at, id) beyond the position, as a bound the index range starts from plus the tie
+        # on the id; the instant in the database's own form (SQLite compares UTC text).
+        at, pk = connection.ops.adapt_datetimefield_value(position[0]), int(position[1])
+        beyond = ">" if backwards else "<"
+        after = f" AND d.received_at {beyond}= %s AND (d.received_at {beyond} %s OR d.id {beyond} %s)"
+        after_params = [at, at, pk]
     wanted = [arm for arm in _ALL_ARMS if any(arm in _ARMS.get(part, _ALL_ARMS) for part in parts)]
     arms, params = [], []
     for arm in wanted:
@@ -433,14 +449,14 @@ def dossier_ids_sql(
         arms.append(
             "SELECT * FROM (SELECT d.id AS id, d.received_at AS received_at FROM dossiers_dossier d"
             " JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
-            f" WHERE {in_subtree} AND d.received_at < %s AND {where}{page}) arm"
+            f" WHERE {in_subtree} AND d.received_at < %s{after} AND {where}{page}) arm"
         )
-        params.append(_received_before(period))
+        params += [_received_before(period), *after_params]
         if limit is not None:
             params.append(offset + limit)
     sql = f"SELECT ids.id FROM ({' UNION ALL '.join(arms)}) ids"
     if limit is not None:
-        sql += f" {_NEWEST} LIMIT %s OFFSET %s"
+        sql += f" ORDER BY received_at {direction}, id {direction} LIMIT %s OFFSET %s"
         params += [limit, offset]
     return sql, params
 
@@ -466,17 +482,23 @@ def dossiers_behind(
     today: dt.date | None = None,
     limit: int | None = None,
     offset: int = 0,
+    position: tuple[dt.datetime, int] | None = None,
+    backwards: bool = False,
 ) -> QuerySet:
     """The dossiers behind a count, newest first: :func:`dossier_ids_sql`'s rows as a queryset.
 
     The API's drill-down and the web console's dossier list both read this, so they list the same rows.
-    A caller showing one page passes ``limit`` (and ``offset``) rather than slicing the queryset: the
-    page is then cut inside the ids' query, before the joins (see :func:`dossier_ids_sql`).
+    A caller showing one page passes ``limit`` (and ``offset``, or a cursor's ``position`` and
+    direction) rather than slicing the queryset: the page is then cut inside the ids' query, before the
+    joins (see :func:`dossier_ids_sql`). The queryset's own order stays newest first; a caller reading
+    backwards orders it the other way itself, as a cursor paginator does.
     """
     from django.db.models.expressions import RawSQL
 
     from apps.dossiers.models import Dossier
     from apps.dossiers.selectors import with_related
 
-    sql, params = dossier_ids_sql(unit, period, measure, today=today, limit=limit, offset=offset)
+    sql, params = dossier_ids_sql(
+        unit, period, measure, today=today, limit=limit, offset=offset, position=position, backwards=backwards
+    )
     return with_related(Dossier.objects.filter(id__in=RawSQL(sql, params))).order_by("-received_at", "-id")

@@ -78,8 +78,8 @@ def named_periods_between(first: dt.date, last: dt.date) -> list[Period]:
 
 
 def tune_for_bulk_aggregation() -> None:
-    """Within the current transaction on PostgreSQL: room to hash-aggregate in memory, and no JIT
-    (compiling the 22 CASE expressions costs more than it saves at these row counts).
+    """Within the current transaction on PostgreSQL: room to hash-aggregate in memory, hashing rather
+    than sorting, and no JIT (compiling the expressions costs more than it saves at these row counts).
 
     Serial: PostgreSQL never runs the SELECT of an ``INSERT … SELECT`` in parallel, so a benchmark
     comparing it with a ``CREATE TABLE … AS`` of the same SELECT (which could) runs both serially.
@@ -89,6 +89,10 @@ def tune_for_bulk_aggregation() -> None:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            # The planner cannot estimate how many (unit, procedure, atom) groups the running sums'
+            # events fall into and sorts the 2 events per dossier instead of hashing them: at 10 M
+            # dossiers an external sort of 2.4 GB, twice the time (docs/benchmarks.md).
+            cursor.execute("SET LOCAL enable_sort = off")
 
 
 AGGREGATE_TABLES = (LeafCounts._meta.db_table, UnitCounts._meta.db_table)
@@ -304,6 +308,7 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     on = on or today()
     _serialise_drains()
     periods = [containing(kind, on) for kind in NAMED_KINDS]
+    tune_for_bulk_aggregation()  # every unit's dossiers, like the rebuild
     for period in periods:
         for model in (LeafCounts, UnitCounts):
             model.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()

@@ -4,7 +4,6 @@ import datetime as dt
 import random
 
 import pytest
-from django.db import connection
 
 from apps.core.actors import Actor
 from apps.core.errors import DomainError
@@ -12,7 +11,6 @@ from apps.dossiers import services
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Channel, Rating
 from apps.statistics import services as stats
-from apps.statistics.counting import select_leaf_rows
 from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS, DirtyLeaf, LeafCounts, UnitCounts
 from tests.factories import ProcedureVersionFactory
 from tests.helpers import vn
@@ -123,33 +121,3 @@ def test_incremental_equals_rebuild(calendar, tree, django_capture_on_commit_cal
     assert stats.differences_from_rebuild() == 0
     stats.refresh_current_periods()  # the midnight refresh rewrites the current periods' rows the same way
     assert unit_snapshot() == rolled_up_leaves() == incremental_units
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("seed", [4, 5])
-def test_each_dossier_emits_exactly_the_periods_the_plain_join_finds(
-    calendar, tree, django_capture_on_commit_callbacks, seed
-):
-    """PostgreSQL's one-pass membership (a series of period starts per dossier) and the plain join of
-    every dossier with every period give the same rows, for all periods and for a scattered subset."""
-    rng = random.Random(seed)
-    procedures = [ProcedureVersionFactory(time_limit=limit).procedure for limit in (2, 15)]
-    random_history(rng, tree, procedures, django_capture_on_commit_callbacks)
-    periods = stats.named_periods_between(dt.date(2026, 5, 20), dt.date(2026, 11, 23))
-    subsets = [periods, periods[::7], [p for p in periods if p.kind.value == "week"][3:5]]
-    today = dt.date(2026, 11, 23)
-
-    def rows(chosen, unit_ids=None, one_pass=True) -> list:
-        sql, params = select_leaf_rows(chosen, today, unit_ids, one_pass=one_pass)
-        assert ("generate_series" in sql) is one_pass
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return sorted(cursor.fetchall())
-
-    one_pass = [rows(chosen) for chosen in subsets] + [rows(periods, [tree["c1"].pk])]
-    plain = [rows(chosen, one_pass=False) for chosen in subsets] + [
-        rows(periods, [tree["c1"].pk], one_pass=False)
-    ]
-    assert "generate_series" not in select_leaf_rows(periods, today)[0]  # the default: the plain join
-    assert one_pass == plain
-    assert all(one_pass) and len(one_pass[0]) > len(one_pass[1]) > 0

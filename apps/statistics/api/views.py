@@ -6,6 +6,7 @@ Read scope follows the user's unit subtree: a unit outside it answers 404.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -170,6 +171,32 @@ class CountedDossierPagination(DossierCursorPagination):
 
     count: int | None = None
 
+    def window(self, request: Request) -> dict | None:
+        """What this request's page reads of the list, as :func:`reports.dossiers_behind` takes it:
+        ``limit`` (the cursor's offset, the page and one more row, which tells whether a next page
+        exists), the cursor's ``position`` and its direction. None when there is no page to cut (no
+        page size) or the position is an empty receipt time, which no row of these lists has: the
+        list is then read whole and cut by the paginator as before.
+
+        The paginator still orders, filters and slices the queryset itself; given the same position,
+        direction and limit, the ids' query keeps the same first rows, so the page is unchanged.
+        """
+        self._model = Dossier
+        size = self.get_page_size(request)
+        if not size:
+            return None
+        cursor = self.decode_cursor(request)
+        offset, backwards, current = cursor if cursor is not None else (0, False, None)
+        position = None
+        if current is not None:
+            value, pk = self._split(current)
+            if value is None:
+                return None
+            if timezone.is_naive(value):  # as the ORM reads a naive instant in the paginator's filter
+                value = timezone.make_aware(value)
+            position = (value, pk)
+        return {"limit": offset + size + 1, "position": position, "backwards": backwards}
+
     def get_paginated_response(self, data) -> Response:
         return Response(
             {
@@ -208,4 +235,6 @@ class DossiersBehindView(UnitStatsView, generics.ListAPIView):
             return Dossier.objects.none()
         unit, query = self.unit(self.kwargs["code"]), self.query()
         self.paginator.count = reports.dossiers_behind_count(unit, query["period"], query["measure"])
-        return reports.dossiers_behind(unit, query["period"], query["measure"])
+        # The page is cut inside the ids' query, as on the console's list: a deep page costs a page.
+        window = self.paginator.window(self.request) or {}
+        return reports.dossiers_behind(unit, query["period"], query["measure"], **window)

@@ -8,15 +8,12 @@ docs/scaling.md and docs/benchmarks.md can be reproduced on any size.
 from __future__ import annotations
 
 import resource
-import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 from django.test import Client
 
-from apps.accounts.models import Role, User
 from apps.core.bulk_dossiers import table_sizes
-from apps.core.measuring import percentile
+from apps.core.measuring import bench_admin, get_ok, percentile, require_postgresql, time_requests
 from apps.dossiers.models import Dossier
 from apps.organisation.models import Unit, UnitKind
 
@@ -30,18 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--depth", type=int, default=20, help="Cursor pages followed for the deep page.")
 
     def handle(self, *args, **options) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError("Run this on PostgreSQL: DATABASE_URL=postgres://… (a scratch database).")
+        require_postgresql()
         if options["requests"] < 1:
             raise CommandError("--requests must be positive.")
         dossiers = Dossier.objects.count()
         self.say(f"dossiers: {dossiers:,}")
-        admin, _ = User.objects.get_or_create(
-            username="bench-admin",
-            defaults={"is_superuser": True, "is_staff": True, "role": Role.ADMINISTRATOR},
-        )
         client = Client()
-        client.force_login(admin)
+        client.force_login(bench_admin())
         commune = (
             Unit.objects.subtree_of(Unit.objects.get(code=options["province"]))
             .filter(kind=UnitKind.COMMUNE)
@@ -60,11 +52,7 @@ class Command(BaseCommand):
         ]  # fmt: skip
         for name, url in pages:
             rows = len(self.get(client, url)["results"])
-            timings = []
-            for _ in range(options["requests"]):
-                started = time.perf_counter()
-                self.get(client, url)
-                timings.append((time.perf_counter() - started) * 1000)
+            timings = time_requests(client, url, options["requests"])
             self.say(
                 f"API {name}: {rows} rows, p50 {percentile(timings, 0.5):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms,"
                 f" min {min(timings):.1f}, max {max(timings):.1f} over {len(timings)} requests"
@@ -82,10 +70,7 @@ class Command(BaseCommand):
         self.say(f"peak RSS of this process: {peak:,.0f} MB")
 
     def get(self, client: Client, url: str) -> dict:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise CommandError(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-        return response.json()
+        return get_ok(client, url).json()
 
     def say(self, text: str) -> None:
         self.stdout.write(text)

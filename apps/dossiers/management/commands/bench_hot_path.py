@@ -13,8 +13,8 @@ Side by side in one run, each measure repeated (``--runs``, default 3) and shown
    order this list had before).
 4. The indexes of ``dossiers_dossier``; ``--explain`` prints the plans of the queries they serve.
 
-It writes dossiers (synthetic rows, source_system "bench", and the timed creates): point DATABASE_URL
-at a scratch database. Runs on PostgreSQL (rows generated in SQL) and SQLite (rows generated here).
+It writes dossiers (synthetic rows, source_system "bench"; the timed creates are deleted again): point
+DATABASE_URL at a scratch database. Runs on PostgreSQL (rows generated in SQL) and SQLite (rows generated here).
 """
 
 from __future__ import annotations
@@ -23,31 +23,39 @@ import datetime as dt
 import random
 import statistics
 import time
-from collections.abc import Callable
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from apps.accounts.models import Role, User
 from apps.catalogue.models import ProcedureVersion
-from apps.dossiers.api.serializers import DossierListOut, DossierOut, list_rows
+from apps.core.measuring import get_ok, spread, time_requests
+from apps.dossiers.benchmarking import (
+    OVERDUE_URL,
+    PARTIAL_INDEX,
+    api_client,
+    bench_clerk,
+    bench_supervisor,
+    clerk_unit,
+    create_body,
+    dossier_indexes,
+    kicks_to_a_broker,
+    list_ms_per_row,
+    remove_dossiers,
+    time_create,
+)
 from apps.dossiers.models import Dossier
-from apps.dossiers.selectors import in_unit_subtree, open_by_due, overdue_now_q, with_related
+from apps.dossiers.selectors import in_unit_subtree, open_by_due, overdue_now_q
 from apps.dossiers.status import OPEN_STATUSES, Status
 from apps.organisation.models import Unit, UnitKind
 from apps.workcalendar.services import ensure_default_calendar
-from casetracker.celery import app as celery_app
 
-PARTIAL_INDEX = "dossier_open_due_idx"
 Samples = list[float]
 
 
 def _spread(samples: Samples) -> str:
-    return f"{min(samples):9.3f} {statistics.median(samples):9.3f} {max(samples):9.3f}"
+    return " ".join(f"{value:9.3f}" for value in spread(samples))
 
 
 class Command(BaseCommand):
@@ -80,7 +88,7 @@ class Command(BaseCommand):
         creates, statements = self._creates(province, runs)
         self._say("?overdue=true first page …")
         overdue = self._overdue(province, runs)
-        indexes = self._indexes()
+        indexes = dossier_indexes()
 
         self.stdout.write("")
         self.stdout.write(f"{'measure':58s} {'min':>9s} {'median':>9s} {'max':>9s}")
@@ -138,134 +146,51 @@ class Command(BaseCommand):
 
     # ---- 1. list serialization ------------------------------------------------------------------
 
-    def _list_serialization(self, rows: int, runs: int) -> list[tuple[str, Samples]]:
-        ordered = Dossier.objects.order_by("-received_at", "-id")
-        full = with_related(ordered)
-        lean = list_rows(ordered)
+    @staticmethod
+    def _list_serialization(rows: int, runs: int) -> list[tuple[str, Samples]]:
         results: dict[str, Samples] = {}
-
-        def per_row(label: str, make: Callable[[], object]) -> None:
-            started = time.perf_counter()
-            make()
-            results.setdefault(label, []).append((time.perf_counter() - started) * 1000 / rows)
-
         for _ in range(runs):
-            per_row(
-                "list ms/row, generic DossierOut, all columns",
-                lambda: DossierOut(list(full[:rows]), many=True).data,
-            )
-            per_row(
-                "list ms/row, lean DossierListOut, list rows",
-                lambda: DossierListOut(list(lean[:rows]), many=True).data,
-            )
-            loaded_full, loaded_lean = list(full[:rows]), list(lean[:rows])
-            per_row(
-                "  serialization alone ms/row, generic",
-                lambda loaded=loaded_full: DossierOut(loaded, many=True).data,
-            )
-            per_row(
-                "  serialization alone ms/row, lean",
-                lambda loaded=loaded_lean: DossierListOut(loaded, many=True).data,
-            )
+            generic, lean = list_ms_per_row(rows, lean=False), list_ms_per_row(rows, lean=True)
+            for label, value in (
+                ("list ms/row, generic DossierOut, all columns", generic.total),
+                ("list ms/row, lean DossierListOut, list rows", lean.total),
+                ("  serialization alone ms/row, generic", generic.serialization),
+                ("  serialization alone ms/row, lean", lean.serialization),
+            ):
+                results.setdefault(label, []).append(value)
         return list(results.items())
 
     # ---- 2. create ------------------------------------------------------------------------------
 
-    def _creates(self, province: Unit, runs: int) -> tuple[Samples, list[int]]:
-        unit = (
-            Unit.objects.subtree_of(province).filter(kind=UnitKind.COMMUNE).order_by("code").first()
-            or province
-        )
-        clerk, _ = User.objects.get_or_create(
-            username="bench-hot-path-clerk", defaults={"role": Role.CLERK, "unit": unit}
-        )
-        clerk = User.objects.select_related("unit").get(pk=clerk.pk)  # as read by authentication
-        client = APIClient()
-        client.force_authenticate(clerk)
-        procedure = ProcedureVersion.objects.filter(valid_to__isnull=True).select_related("procedure").first()
-        body = {
-            "procedure": procedure.procedure.code,
-            "receiving_unit": unit.code,
-            "applicant": {"name": "Nguyễn Văn Bình", "phone": "0912345678"},
-            "source_system": "",
-        }
-        samples: Samples = []
-        statements: list[int] = []
-        previous_eager = celery_app.conf.task_always_eager
-        previous_send = celery_app.send_task
-        # A broker receives the on-commit kicks (the event's follow-up, the statistics drain); they
-        # run in a worker, not in the request. Stubbed here so the run needs no broker.
-        celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = False
-        celery_app.send_task = lambda *args, **kwargs: None
-        try:
-            self._post(client, body)  # warms the calendar's per-process cache
-            for _ in range(runs):
-                with CaptureQueriesContext(connection) as queries:
-                    started = time.perf_counter()
-                    self._post(client, body)
-                    samples.append((time.perf_counter() - started) * 1000)
-                statements.append(len(queries.captured_queries))
-        finally:
-            celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = previous_eager
-            celery_app.send_task = previous_send
-        return samples, statements
-
     @staticmethod
-    def _post(client: APIClient, body: dict) -> None:
-        response = client.post("/api/v1/dossiers/", body, format="json")
-        if response.status_code != 201:
-            raise CommandError(f"create answered {response.status_code}: {response.content[:300]!r}")
+    def _creates(province: Unit, runs: int) -> tuple[Samples, list[int]]:
+        unit = clerk_unit(province)
+        client = api_client(bench_clerk(unit))
+        body = create_body(unit)
+        with kicks_to_a_broker():
+            made = [time_create(client, body) for _ in range(runs + 1)]  # the first warms the calendar
+        remove_dossiers([create.code for create in made])
+        return [c.ms for c in made[1:]], [c.statements for c in made[1:]]
 
     # ---- 3. overdue -----------------------------------------------------------------------------
 
-    def _overdue(self, province: Unit, runs: int) -> list[tuple[str, Samples]]:
-        supervisor, _ = User.objects.get_or_create(
-            username="bench-hot-path-supervisor", defaults={"role": Role.SUPERVISOR, "unit": province}
-        )
-        client = APIClient()
-        client.force_authenticate(User.objects.select_related("unit").get(pk=supervisor.pk))
-        by_due, newest = (
-            "/api/v1/dossiers/?overdue=true",
-            "/api/v1/dossiers/?overdue=true&ordering=-received_at",
-        )
-        self._get(client, by_due)  # warm the connection
+    @staticmethod
+    def _overdue(province: Unit, runs: int) -> list[tuple[str, Samples]]:
+        client = api_client(bench_supervisor(province))
+        newest = f"{OVERDUE_URL}&ordering=-received_at"
+        get_ok(client, OVERDUE_URL)  # warm the connection
         results = {
-            "overdue page ms, by due date, partial index": self._time(client, by_due, runs),
-            "overdue page ms, newest first (the order before)": self._time(client, newest, runs),
+            "overdue page ms, by due date, partial index": time_requests(client, OVERDUE_URL, runs),
+            "overdue page ms, newest first (the order before)": time_requests(client, newest, runs),
         }
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(PARTIAL_INDEX)}")
-            results["overdue page ms, by due date, partial index dropped"] = self._time(client, by_due, runs)
+            results["overdue page ms, by due date, partial index dropped"] = time_requests(
+                client, OVERDUE_URL, runs
+            )
             transaction.set_rollback(True)  # the index comes back
         return list(results.items())
-
-    def _time(self, client: APIClient, url: str, runs: int) -> Samples:
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            self._get(client, url)
-            samples.append((time.perf_counter() - started) * 1000)
-        return samples
-
-    @staticmethod
-    def _get(client: APIClient, url: str) -> None:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise CommandError(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-
-    # ---- 4. indexes -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _indexes() -> list[tuple[str, list[str]]]:
-        with connection.cursor() as cursor:
-            found = connection.introspection.get_constraints(cursor, Dossier._meta.db_table)
-        # Primary key and unique constraints are indexes too; foreign key and check constraints are not.
-        return sorted(
-            (name, info["columns"])
-            for name, info in found.items()
-            if (info["index"] or info["unique"] or info["primary_key"]) and not info["foreign_key"]
-        )
 
     def _explain(self, province: Unit) -> None:
         """The plan of each query an index of dossiers_dossier serves (the ones pruned included)."""

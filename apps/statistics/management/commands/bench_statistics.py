@@ -15,7 +15,6 @@ It writes synthetic dossiers (source_system "bench"): point DATABASE_URL at a sc
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import statistics
 import subprocess
@@ -26,29 +25,35 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
 from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
-from apps.catalogue.demo import seed_registers
 from apps.catalogue.models import Procedure
 from apps.core.actors import Actor
-from apps.core.measuring import percentile
+from apps.core.measuring import bench_admin, freeze_gc, get_ok, percentile, require_postgresql, spread
 from apps.dossiers import services as dossier_services
 from apps.dossiers.models import Dossier
 from apps.organisation.models import Unit
-from apps.statistics import reports
 from apps.statistics import services as stats
 from apps.statistics.bench_data import insert_synthetic_dossiers
-from apps.statistics.counting import select_leaf_rows
-from apps.statistics.models import LeafCounts, UnitCounts
+from apps.statistics.benchmarking import (
+    child_of,
+    last_month,
+    measure_rebuild_round,
+    prepare_scores,
+    profile_scoring,
+    rankings_url,
+    score_url,
+    time_scores,
+)
+from apps.statistics.models import LeafCounts
 from apps.statistics.periods import PeriodKind, containing
-from apps.statistics.scores import SubtreeScorer
-from apps.statistics.selectors import subtree_inputs
-from apps.statistics.snapshots import snapshot_closed_periods
 from apps.workcalendar.services import ensure_default_calendar
+
+# The rebuild's SELECT timed a second way over the same rows: the definition the default is derived from.
+COMPARED = {"by_join": True}
+COMPARED_NAME = "each dossier joined with every period"
 
 
 class Command(BaseCommand):
@@ -73,8 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--skip", nargs="*", default=[], choices=["rebuild", "api", "latency"])
 
     def handle(self, *args, **options) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError("Run this on PostgreSQL: DATABASE_URL=postgres://… (a scratch database).")
+        require_postgresql()
         self.options = options
         self.figures: dict[str, list[float]] = {}
         province = self.prepare()
@@ -96,7 +100,7 @@ class Command(BaseCommand):
         self.say(f"\nSUMMARY ({Dossier.objects.count():,} dossiers, {self.options['runs']} rounds)")
         self.say("| figure | min | median | max |\n|---|---|---|---|")
         for name, values in self.figures.items():
-            low, mid, high = min(values), statistics.median(values), max(values)
+            low, mid, high = spread(values)
             self.say(f"| {name} | {low:.2f} | {mid:.2f} | {high:.2f} |")
 
     def say(self, text: str) -> None:
@@ -109,8 +113,6 @@ class Command(BaseCommand):
         if not Unit.objects.exists():
             call_command("loaddata", "units", "procedures", verbosity=0)
         ensure_default_calendar(2024, timezone.localdate().year + 1)
-        # Scores read the online-offering and publication registers: give them demo-sized contents.
-        self.stdout.write(seed_registers(seed=1, today=timezone.localdate()).line())
         province = Unit.objects.get(code=self.options["province"])
         have = Dossier.objects.count()
         want = self.options["dossiers"]
@@ -134,54 +136,25 @@ class Command(BaseCommand):
 
     # -- 1. rebuild ---------------------------------------------------------------------------------
 
-    PLAIN_BASELINE = (
-        "SELECT handling_unit_id, date_trunc('month', received_on::timestamp) AS month, COUNT(*) AS dossiers,"
-        " COUNT(*) FILTER (WHERE ended_on IS NOT NULL) AS ended,"
-        " COUNT(*) FILTER (WHERE timeliness = 'late') AS late,"
-        " COUNT(*) FILTER (WHERE channel = 2) AS online"
-        " FROM dossiers_dossier WHERE received_on IS NOT NULL GROUP BY 1, 2"
-    )
-
-    def _timed_table(self, sql: str, params: list) -> tuple[float, int]:
-        """CREATE TEMP TABLE … AS the query with the rebuild's session settings (serial); rolled back."""
-        with transaction.atomic(), connection.cursor() as cursor:
-            stats.tune_for_bulk_aggregation()
-            started = time.monotonic()
-            cursor.execute(f"CREATE TEMP TABLE bench_baseline AS {sql}", params)
-            elapsed = time.monotonic() - started
-            rows = cursor.rowcount
-            transaction.set_rollback(True)
-        return elapsed, rows
-
     def bench_rebuild(self) -> None:
-        today = stats.today()
-        first = Dossier.objects.order_by("received_on").values_list("received_on", flat=True).first()
-        periods = stats.named_periods_between(first, today)
         for run in range(self.options["runs"]):
-            project, baseline_rows = self._timed_table(*select_leaf_rows(periods, today))
-            compared, _rows = self._timed_table(*select_leaf_rows(periods, today, one_pass=True))
-            plain, plain_rows = self._timed_table(self.PLAIN_BASELINE, [])
-            started = time.monotonic()
-            rebuilt_rows = stats.rebuild_all(vacuum=False)
-            rebuild = time.monotonic() - started
-            started = time.monotonic()
-            stats.vacuum_aggregates()
-            vacuum = time.monotonic() - started
-            self.say(f"  run {run + 1}: project baseline {project:.2f} s ({baseline_rows:,} rows; one-pass "
-                     f"memberships instead: {compared:.2f} s), plain GROUP BY "
-                     f"{plain:.2f} s ({plain_rows:,} rows), rebuild {rebuild:.2f} s ({rebuilt_rows:,} leaf rows, "
-                     f"{UnitCounts.objects.count():,} unit rows), VACUUM ANALYZE {vacuum:.2f} s")  # fmt: skip
-            self.record("rebuild, leaves + roll-up + ANALYZE (s)", rebuild)
-            self.record("VACUUM after the rebuild (s)", vacuum)
-            self.record("project baseline: counting SELECT into a temp table (s)", project)
-            self.record("plain per-unit x month GROUP BY, 4 counts (s)", plain)
-            self.record("counting SELECT, one-pass memberships (generate_series) instead (s)", compared)
-            self.record("rebuild / project baseline (x)", rebuild / project)
-            self.record("rebuild / plain GROUP BY (x)", rebuild / plain)
+            measured = measure_rebuild_round(compare=COMPARED)
+            self.say(f"  run {run + 1}: project baseline {measured.project:.2f} s ({measured.project_rows:,} rows; "
+                     f"{COMPARED_NAME} instead: {measured.compared:.2f} s), plain GROUP BY "
+                     f"{measured.plain:.2f} s ({measured.plain_rows:,} rows), rebuild {measured.rebuild:.2f} s "
+                     f"({measured.leaf_rows:,} leaf rows, {measured.unit_rows:,} unit rows), VACUUM ANALYZE "
+                     f"{measured.vacuum:.2f} s")  # fmt: skip
+            self.record("rebuild, leaves + roll-up + ANALYZE (s)", measured.rebuild)
+            self.record("VACUUM after the rebuild (s)", measured.vacuum)
+            self.record("project baseline: counting SELECT into a temp table (s)", measured.project)
+            self.record("plain per-unit x month GROUP BY, 4 counts (s)", measured.plain)
+            self.record(f"counting SELECT, {COMPARED_NAME} instead (s)", measured.compared)
+            self.record("rebuild / project baseline (x)", measured.over_project)
+            self.record("rebuild / plain GROUP BY (x)", measured.over_plain)
         ratio = statistics.median(self.figures["rebuild / project baseline (x)"])
         plain_ratio = statistics.median(self.figures["rebuild / plain GROUP BY (x)"])
         self.say(
-            f"REBUILD: {Dossier.objects.count():,} dossiers, {len(periods)} periods, all serial: rebuild "
+            f"REBUILD: {Dossier.objects.count():,} dossiers, {measured.periods} periods, all serial: rebuild "
             f"{statistics.median(self.figures['rebuild, leaves + roll-up + ANALYZE (s)']):.2f} s, ratio "
             f"{ratio:.2f}x the project baseline (target <= 1.5x), {plain_ratio:.2f}x the plain GROUP BY "
             "(target <= 2.5x)"
@@ -190,47 +163,27 @@ class Command(BaseCommand):
     # -- 2. API latency ---------------------------------------------------------------------------
 
     def bench_api(self, province: Unit) -> None:
-        if not LeafCounts.objects.exists():
-            stats.rebuild_all()
-        started = time.monotonic()
-        filed = snapshot_closed_periods()  # what beat's nightly task does: reads never store snapshots
-        self.say(f"  snapshot task: {filed:,} snapshots filed in {time.monotonic() - started:.1f} s")
-        admin, _ = User.objects.get_or_create(
-            username="bench-admin",
-            defaults={"is_superuser": True, "is_staff": True, "role": Role.ADMINISTRATOR},
-        )
+        # Scores read the online-offering and publication registers (demo-sized contents when empty),
+        # the aggregates and the snapshots beat's nightly task files: reads never store snapshots.
+        prepare_scores(self.say)
         client = Client()
-        client.force_login(admin)
-        month = containing(PeriodKind.MONTH, stats.today()).previous().key
-        child = Unit.objects.filter(parent=province).order_by("code").first()
+        client.force_login(bench_admin())
+        month = last_month()
         endpoints = [
-            ("score (province, last month)", f"/api/v1/units/{province.code}/score/?period={month}"),
-            ("score (commune, last month)", f"/api/v1/units/{child.code}/score/?period={month}"),
-            (
-                "rankings (province children, last month)",
-                f"/api/v1/units/{province.code}/rankings/?period={month}",
-            ),
-            ("rankings (province children, this week)", f"/api/v1/units/{province.code}/rankings/"),
+            ("score (province, last month)", score_url(province, month)),
+            ("score (commune, last month)", score_url(child_of(province), month)),
+            ("rankings (province children, last month)", rankings_url(province, month)),
+            ("rankings (province children, this week)", rankings_url(province)),
         ]
         for _name, url in endpoints:
-            response = client.get(url)
-            if response.status_code != 200:
-                raise CommandError(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+            get_ok(client, url)
         if self.options["freeze_gc"]:
-            gc.collect()
-            gc.freeze()
-            self.say(f"  gc.freeze(): {gc.get_freeze_count():,} objects left out of later collections")
+            self.say(f"  gc.freeze(): {freeze_gc():,} objects left out of later collections")
         for _round in range(self.options["runs"]):
             self.profile_scoring(province)
             for name, url in endpoints:
                 for mode in ("uncached", "cached"):
-                    timings = []
-                    for _ in range(self.options["requests"]):
-                        if mode == "uncached":
-                            reports._SCORERS.clear()
-                        started = time.perf_counter()
-                        client.get(url)
-                        timings.append((time.perf_counter() - started) * 1000)
+                    timings = time_scores(client, url, self.options["requests"], uncached=mode == "uncached")
                     p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
                     self.record(f"API {name} [{mode}] p50 (ms)", p50)
                     self.record(f"API {name} [{mode}] p95 (ms)", p95)
@@ -240,21 +193,11 @@ class Command(BaseCommand):
 
     def profile_scoring(self, province: Unit) -> None:
         """Where an uncached ranking's time goes: the selector's read, then the pure scoring of the children."""
-        period = containing(PeriodKind.MONTH, stats.today()).previous()
-        reads, scorings = [], []
-        for _ in range(max(5, self.options["requests"] // 4)):
-            started = time.perf_counter()
-            read = subtree_inputs(province, period, stats.today())
-            middle = time.perf_counter()
-            children = SubtreeScorer(read).children_scores(province)
-            reads.append((middle - started) * 1000)
-            scorings.append((time.perf_counter() - middle) * 1000)
-        self.record(
-            "read of the province subtree (roll-up, petitions, facts) p50 (ms)", statistics.median(reads)
-        )
-        self.record(f"Python scoring of the {len(children)} children p50 (ms)", statistics.median(scorings))
-        self.say(f"PROFILE: subtree read p50 {statistics.median(reads):.1f} ms; scoring {len(children)} children "
-                 f"p50 {statistics.median(scorings):.1f} ms")  # fmt: skip
+        profile = profile_scoring(province, max(5, self.options["requests"] // 4))
+        self.record("read of the province subtree (roll-up, petitions, facts) p50 (ms)", profile.read)
+        self.record(f"Python scoring of the {profile.children} children p50 (ms)", profile.scoring)
+        self.say(f"PROFILE: subtree read p50 {profile.read:.1f} ms; scoring {profile.children} children "
+                 f"p50 {profile.scoring:.1f} ms")  # fmt: skip
 
     # -- 3. event-to-score latency --------------------------------------------------------------------
 
