@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
-from apps.statistics.periods import NAMED_KINDS, Period, overlapping
+from apps.statistics.periods import NAMED_KINDS, Period, containing, overlapping
 
 # Per dossier, computed once (a subquery fenced from the planner's flattening): 0/1 flags and values.
 # ``good``: not dissatisfied and no petition, the part of "satisfactory" that does not depend on time.
@@ -152,25 +152,6 @@ class _Dialect:
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.postgres else f"MAX({a}, {b})"
 
-    def atom(self, day: str) -> str:
-        """The first day of the part of a week that lies in one month."""
-        if self.postgres:
-            return (
-                f"GREATEST(date_trunc('week', {day}::timestamp), date_trunc('month', {day}::timestamp))::date"
-            )
-        return f"MAX(date({day}, 'weekday 0', '-6 days'), date({day}, 'start of month'))"
-
-    def period_start(self, kind: str, day: str) -> str:
-        if self.postgres:
-            return f"date_trunc({kind}, {day}::timestamp)::date"
-        quarter = f"printf('-%%d months', (CAST(strftime('%%m', {day}) AS INTEGER) - 1) %% 3)"
-        return (
-            f"CASE {kind} WHEN 'week' THEN date({day}, 'weekday 0', '-6 days')"
-            f" WHEN 'month' THEN date({day}, 'start of month')"
-            f" WHEN 'quarter' THEN date({day}, 'start of month', {quarter})"
-            f" ELSE date({day}, 'start of year') END"
-        )
-
     @property
     def fence(self) -> str:
         """Keeps the per-dossier subquery from being merged into the outer query (which would evaluate
@@ -190,14 +171,13 @@ class _Params:
         return f"%({name})s"
 
     def rows(self, name: str, columns: Sequence[str], rows: Sequence[tuple]) -> str:
-        """A CTE of literal rows (SQLite has no column list on VALUES: a UNION ALL of SELECTs)."""
-        selects = []
+        """A CTE of literal rows, its columns named on the CTE (the one spelling PostgreSQL and SQLite
+        share; a multi-row VALUES is not held to SQLite's 500-term limit on compound SELECTs)."""
+        values = []
         for i, row in enumerate(rows):
             cells = [self.add(f"{name}_{i}_{j}", value) for j, value in enumerate(row)]
-            if not selects:
-                cells = [f"{cell} AS {column}" for cell, column in zip(cells, columns, strict=True)]
-            selects.append(f"SELECT {', '.join(cells)}")
-        return f"{name} AS ({' UNION ALL '.join(selects)})"
+            values.append(f"({', '.join(cells)})")
+        return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(values)})"
 
     def positional(self, query: str) -> tuple[str, list]:
         params: list = []
@@ -209,6 +189,35 @@ class _Params:
         return re.sub(r"%\((\w+)\)s", take, query), params
 
 
+def _atom(day: dt.date) -> dt.date:
+    """The first day of the part of ``day``'s week that lies in its month."""
+    return max(day - dt.timedelta(days=day.weekday()), day.replace(day=1))
+
+
+def _calendar(periods: Sequence[Period]) -> tuple[dt.date, list, list, list]:
+    """The first folded day, and three small maps computed here rather than per row in SQL: each day
+    of the horizon to its atom (``day_atoms``), each atom to the period of every kind it lies in
+    (``atom_periods``; atoms before a kind's first asked period fold into that kind's opening balance,
+    atoms after its last are left out), and the dense ``grid`` of every kind's periods."""
+    atom_periods, grid = [], []
+    opening = min(periods).start - dt.timedelta(days=1)  # every earlier day is folded into this one
+    last_day = max(p.end for p in periods)
+    days = [opening + dt.timedelta(days=n) for n in range((last_day - opening).days + 1)]
+    day_atoms = [(day, _atom(day)) for day in days]
+    atoms = sorted({atom for _, atom in day_atoms})
+    for kind in sorted({p.kind for p in periods}):
+        asked = [p for p in periods if p.kind == kind]
+        first, last = min(asked), max(asked)
+        kind_opening = first.start - dt.timedelta(days=1)  # the balance of every earlier day
+        grid.append((kind.value, kind_opening))
+        grid += [(kind.value, p.start) for p in overlapping(kind, first.start, last.end)]
+        for atom in atoms:
+            start = containing(kind, atom).start
+            if start <= last.start:
+                atom_periods.append((atom, kind.value, kind_opening if start < first.start else start))
+    return opening, day_atoms, atom_periods, grid
+
+
 def select_named_leaf_rows(
     periods: Sequence[Period], today: dt.date, unit_ids: Iterable[int] | None = None
 ) -> tuple[str, list]:
@@ -216,31 +225,23 @@ def select_named_leaf_rows(
 
     Only the dossiers of ``unit_ids`` when given. The periods may be scattered (the drain asks for the
     dirty ones): per kind, every period from the first asked to the last is summed in order, and the
-    days before are folded into one opening balance.
+    days before are folded into one opening balance. The calendar is joined in as literal maps
+    (:func:`_calendar`): date functions per event row cost more than the rest of a stage.
     """
     assert periods and all(p.kind in NAMED_KINDS for p in periods), "named periods only"
     sql = _Dialect()
-    kinds = sorted({p.kind for p in periods})
-    grid, bounds = [], []
-    for kind in kinds:
-        asked = [p for p in periods if p.kind == kind]
-        first, last = min(asked), max(asked)
-        opening = first.start - dt.timedelta(days=1)  # the balance of every earlier day
-        bounds.append((kind.value, opening, first.start, last.start))
-        grid.append((kind.value, opening))
-        grid += [(kind.value, p.start) for p in overlapping(kind, first.start, last.end)]
-    horizon_first = min(b[2] for b in bounds)
+    opening, day_atoms, atom_periods, grid = _calendar(periods)
     params = _Params()
     ctes = [
         params.rows(
             "asked", ("period_kind", "period_start"), sorted({(p.kind.value, p.start) for p in periods})
         ),
         params.rows("grid", ("period_kind", "period_start"), grid),
-        params.rows("bounds", ("period_kind", "opening", "first_start", "last_start"), bounds),
+        params.rows("day_atoms", ("day", "atom"), day_atoms),
+        params.rows("atom_periods", ("atom", "period_kind", "period_start"), atom_periods),
     ]
     params.add("today", today)
-    params.add("opening", horizon_first - dt.timedelta(days=1))
-    params.add("horizon_last", max(p.end for p in periods))
+    params.add("opening", opening)
     unit_filter = ""
     if unit_ids is not None:
         ids = sorted(set(unit_ids)) or [-1]
@@ -254,20 +255,19 @@ def select_named_leaf_rows(
         f" THEN {late_turn} END"
     )
     day = "CASE WHEN ev.r = 1 THEN x.received_on WHEN ev.e = 1 THEN x.ended_on ELSE x.turned_overdue_on END"
-    event_day = sql.greatest(day, "%(opening)s")
     sums = ",\n           ".join(f"{expr} AS {name}" for name, expr in _event_sums().items())
     names = list(_event_sums())
     kind_sums = ", ".join(f"{_typed(n, f'SUM(f.{n})')} AS {n}" for n in names)
-    period_start = sql.period_start("b.period_kind", "f.atom")
     dense = ", ".join(f"COALESCE(k.{n}, 0) AS {n}" for n in names)
     window = "OVER (PARTITION BY g.unit_id, g.procedure_id, g.period_kind ORDER BY g.period_start ROWS UNBOUNDED PRECEDING)"
     running = ", ".join(f"SUM(g.{n}) {window} AS c_{n}" for n in _RUNNING)
     leaf = ",\n       ".join(f"{expr} AS {name}" for name, expr in _LEAF_COLUMNS.items())
     events = "(SELECT 1 AS r, 0 AS e, 0 AS o UNION ALL SELECT 0, 1, 0 UNION ALL SELECT 0, 0, 1) ev"
     with_ctes = ",\n".join(ctes)
+    # An event after the horizon's last day finds no atom and drops out of the inner join.
     query = f"""WITH {with_ctes},
 flows AS (
-    SELECT x.unit_id, x.procedure_id, {sql.atom(event_day)} AS atom,
+    SELECT x.unit_id, x.procedure_id, c.atom AS atom,
            {sums}
     FROM (
         SELECT d.handling_unit_id AS unit_id, d.procedure_id AS procedure_id,
@@ -280,17 +280,14 @@ flows AS (
     ) x
     JOIN {events} ON ev.r = 1 OR (ev.e = 1 AND x.ended_on IS NOT NULL)
         OR (ev.o = 1 AND x.turned_overdue_on IS NOT NULL)
-    WHERE {day} <= %(horizon_last)s
-    GROUP BY x.unit_id, x.procedure_id, {sql.atom(event_day)}
+    JOIN day_atoms c ON c.day = {sql.greatest(day, "%(opening)s")}
+    GROUP BY x.unit_id, x.procedure_id, c.atom
 ),
 kind_flows AS (
-    SELECT f.unit_id, f.procedure_id, b.period_kind,
-           CASE WHEN {period_start} < b.first_start THEN b.opening ELSE {period_start} END AS period_start,
+    SELECT f.unit_id, f.procedure_id, m.period_kind, m.period_start,
            {kind_sums}
-    FROM flows f CROSS JOIN bounds b
-    WHERE {period_start} <= b.last_start
-    GROUP BY f.unit_id, f.procedure_id, b.period_kind,
-             CASE WHEN {period_start} < b.first_start THEN b.opening ELSE {period_start} END
+    FROM flows f JOIN atom_periods m ON m.atom = f.atom
+    GROUP BY f.unit_id, f.procedure_id, m.period_kind, m.period_start
 ),
 dense AS (
     SELECT p.unit_id, p.procedure_id, p.period_kind, s.period_start, {dense}

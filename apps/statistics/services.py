@@ -150,8 +150,8 @@ def _rebuild_all(on: dt.date) -> int:
         return 0
     periods = named_periods_between(bounds["first"], max(on, bounds["last"]))
     tune_for_bulk_aggregation()
-    # One statement over every period: the dossier table is scanned once, each dossier joined with the
-    # periods it belongs to; then the roll-up, one grouped pass over the new leaves.
+    # One statement over every period: the dossier table is scanned once and each dossier's dated
+    # events are summed (running_sums.py); then the roll-up, one grouped pass over the new leaves.
     inserted = _execute(*insert_leaf_rows(periods, on))
     units = _execute(*insert_unit_rows())
     analyze_aggregates()

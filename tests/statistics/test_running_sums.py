@@ -126,3 +126,19 @@ def test_an_open_overdue_dossier_stays_in_every_period_until_today(calendar, tre
     assert [found[key]["received"] for key in sorted(found)] == [1, 0, 0]
     assert [found[key]["open_overdue"] for key in sorted(found)] == [1, 1, 1]
     assert [found[key]["open_in_time"] for key in sorted(found)] == [0, 0, 0]
+
+
+def test_a_horizon_of_more_than_500_weeks(calendar, tree):
+    """Eleven years of weeks make a grid and a day map longer than SQLite's 500 terms of a compound
+    SELECT: the literal maps are VALUES lists, which that limit does not cover."""
+    procedure = ProcedureVersionFactory(time_limit=5).procedure
+    services.receive_dossier(
+        procedure=procedure, receiving_unit=tree["c1"], actor=SYSTEM, received_at=vn(2026, 3, 10, 9)
+    )
+    Dossier.objects.update(received_on=dt.date(2015, 3, 10), due_on=dt.date(2015, 3, 16))
+    weeks = [
+        p for p in stats.named_periods_between(dt.date(2015, 1, 1), dt.date(2026, 4, 15)) if p.kind == "week"
+    ]
+    assert len(weeks) > 500
+    found = assert_same(weeks, dt.date(2026, 4, 15))
+    assert len(found) == len([w for w in weeks if w.end >= dt.date(2015, 3, 10)])
