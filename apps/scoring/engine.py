@@ -9,7 +9,7 @@ of the rounded sub-indicator points, as published.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -160,20 +160,27 @@ def score(inputs: IndicatorInputs, methodology: Methodology) -> Score:
     """
     if inputs.level not in methodology.levels:
         raise ValueError(f"methodology {methodology.version} does not cover level {inputs.level!r}")
-    indicators = tuple(_score_indicator(rule, inputs, methodology) for rule in methodology.indicators)
-    by_group: dict[str, list[IndicatorScore]] = {}
-    for indicator in indicators:
-        by_group.setdefault(indicator.group, []).append(indicator)
+    plan = _plan(methodology)
+    places = plan.places
+    # Points are summed per group in whole units of the last place (exact integers): a province's
+    # ranking scores about 170 units × 21 indicators per request.
+    units = dict.fromkeys(plan.group_codes, 0)
+    indicators = []
+    for rule, constants in plan.rules:
+        indicator, points = _score_indicator(rule, constants, inputs, places)
+        indicators.append(indicator)
+        units[rule.group] = units.get(rule.group, 0) + points
     groups = tuple(
-        _group_score(
+        GroupScore(
             group.code,
-            _active_language_name(group),
+            group.name,
+            Decimal(units[group.code]).scaleb(-places),
             group.max_points,
-            by_group.get(group.code, ()),
-            methodology,
+            _half_up(units[group.code] * group.max_den * 100, plan.scale * group.max_num, PERCENT_PLACES),
         )
-        for group in methodology.groups
+        for group in plan.groups
     )
+    indicators = tuple(indicators)
     total = sum((group.points for group in groups), Decimal("0.00"))
     return Score(
         total=total,
@@ -286,55 +293,96 @@ class _RuleConstants:
     """What scoring one rule needs besides the counts, worked out once per rule and rounding."""
 
     full: Decimal
+    full_units: int  # full points in units of the last place
     zero: Decimal
     max_num: int
     max_den: int
     cap_num: int
     cap_den: int
+    applies: frozenset[str]  # the levels the rule scores (elsewhere: not applicable, full points)
 
 
-# id(rule), places -> (the rule itself, so the id cannot be reused while the entry lives; its constants).
-# Methodologies are loaded once per process, so this holds a few dozen entries.
-_RULE_CONSTANTS: dict[tuple[int, int], tuple[IndicatorRule, _RuleConstants]] = {}
+@dataclass(frozen=True, slots=True)
+class _GroupPlan:
+    code: str
+    name: Any  # lazy: resolved when rendered (see _active_language_name)
+    max_points: Decimal  # rounded to the methodology's places
+    max_num: int
+    max_den: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A methodology's rules and groups with their constants, worked out once per loaded methodology."""
+
+    methodology: Methodology  # kept so its id cannot be reused while the entry lives
+    places: int
+    scale: int  # 10 ** places
+    rules: tuple[tuple[IndicatorRule, _RuleConstants], ...]
+    groups: tuple[_GroupPlan, ...]
+    group_codes: tuple[str, ...]
+
+
+# id(methodology) -> its plan. Methodologies are loaded once per process: a handful of entries.
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(methodology: Methodology) -> _Plan:
+    hit = _PLANS.get(id(methodology))
+    if hit is None or hit.methodology is not methodology:
+        places = methodology.rounding_places
+        groups = []
+        for group in methodology.groups:
+            max_num, max_den = _as_ratio(group.max_points)
+            name = _active_language_name(group)
+            groups.append(_GroupPlan(group.code, name, _rounded(group.max_points, places), max_num, max_den))
+        hit = _PLANS[id(methodology)] = _Plan(
+            methodology,
+            places,
+            10**places,
+            tuple((rule, _constants(rule, places)) for rule in methodology.indicators),
+            tuple(groups),
+            tuple(g.code for g in groups),
+        )
+    return hit
 
 
 def _constants(rule: IndicatorRule, places: int) -> _RuleConstants:
-    hit = _RULE_CONSTANTS.get((id(rule), places))
-    if hit is None or hit[0] is not rule:
-        max_num, max_den = _as_ratio(rule.max_points)
-        cap_num, cap_den = _as_ratio(rule.cap) if rule.scoring == "cap" else (0, 1)
-        constants = _RuleConstants(
-            _rounded(rule.max_points, places), _rounded(0, places), max_num, max_den, cap_num, cap_den
-        )
-        hit = _RULE_CONSTANTS[(id(rule), places)] = (rule, constants)
-    return hit[1]
+    max_num, max_den = _as_ratio(rule.max_points)
+    cap_num, cap_den = _as_ratio(rule.cap) if rule.scoring == "cap" else (0, 1)
+    full = _rounded(rule.max_points, places)
+    applies = frozenset(level for level, variant in rule.levels.items() if variant.applies)
+    return _RuleConstants(
+        full, int(full.scaleb(places)), _rounded(0, places), max_num, max_den, cap_num, cap_den, applies
+    )
 
 
 def _score_indicator(
-    rule: IndicatorRule, inputs: IndicatorInputs, methodology: Methodology
-) -> IndicatorScore:
+    rule: IndicatorRule, c: _RuleConstants, inputs: IndicatorInputs, places: int
+) -> tuple[IndicatorScore, int]:
+    """The indicator's score, and its points in units of the last place (for the group sums)."""
     numerator = getattr(inputs, rule.numerator)
     denominator = getattr(inputs, rule.denominator)
-    c = _constants(rule, methodology.rounding_places)
     full = c.full
-    if not rule.levels[inputs.level].applies:
+    if inputs.level not in c.applies:
+        status = "not_applicable"
         return IndicatorScore(
-            rule.code, rule.group, numerator, denominator, None, full, full, "not_applicable"
-        )
+            rule.code, rule.group, numerator, denominator, None, full, full, status
+        ), c.full_units
     if denominator == 0:
         if numerator:
             raise ValueError(
                 f"{rule.code}: {rule.numerator}={numerator} but {rule.denominator}=0 for a {inputs.level}"
             )
         if rule.when_empty == "full":
-            return IndicatorScore(rule.code, rule.group, numerator, 0, None, full, full, "full_when_empty")
-        return IndicatorScore(rule.code, rule.group, numerator, 0, None, c.zero, full, "no_data")
+            status = "full_when_empty"
+            return IndicatorScore(rule.code, rule.group, numerator, 0, None, full, full, status), c.full_units
+        return IndicatorScore(rule.code, rule.group, numerator, 0, None, c.zero, full, "no_data"), 0
     if numerator > denominator:
         raise ValueError(
             f"{rule.code}: {rule.numerator}={numerator} exceeds {rule.denominator}={denominator}"
         )
-    # Integer arithmetic on the exact ratio (same result as Fraction, several times faster: a province's
-    # ranking scores 170 units × 21 indicators per request).
+    # Integer arithmetic on the exact ratio (same result as Fraction, several times faster).
     if rule.scoring == "cap":
         if numerator * c.cap_den >= c.cap_num * denominator:  # rate >= cap: full points
             top, bottom = c.max_num, c.max_den
@@ -342,9 +390,10 @@ def _score_indicator(
             top, bottom = c.max_num * numerator * c.cap_den, c.max_den * denominator * c.cap_num
     else:
         top, bottom = c.max_num * numerator, c.max_den * denominator
-    points = _half_up(top, bottom, methodology.rounding_places)
+    units = _half_up_units(top, bottom, places)
+    points = Decimal(units).scaleb(-places)
     rate = _half_up(numerator, denominator, RATE_PLACES)
-    return IndicatorScore(rule.code, rule.group, numerator, denominator, rate, points, full, "scored")
+    return IndicatorScore(rule.code, rule.group, numerator, denominator, rate, points, full, "scored"), units
 
 
 @lru_cache(maxsize=256)
@@ -353,10 +402,14 @@ def _as_ratio(value: Decimal) -> tuple[int, int]:
     return ratio.numerator, ratio.denominator
 
 
+def _half_up_units(numerator: int, denominator: int, places: int) -> int:
+    """numerator / denominator (both >= 0, denominator > 0) rounded half-up, in units of 10**-places."""
+    return (2 * numerator * 10**places + denominator) // (2 * denominator)
+
+
 def _half_up(numerator: int, denominator: int, places: int) -> Decimal:
     """numerator / denominator (both >= 0, denominator > 0) rounded half-up to ``places``."""
-    scaled = numerator * 10**places
-    return Decimal((2 * scaled + denominator) // (2 * denominator)).scaleb(-places)
+    return Decimal(_half_up_units(numerator, denominator, places)).scaleb(-places)
 
 
 @lru_cache(maxsize=256)
@@ -371,22 +424,6 @@ def _active_language_name(group: Group) -> str:
 
 
 _lazy_text = lazy(lambda resolve: resolve(), str)
-
-
-def _group_score(
-    code: str,
-    name: str,
-    max_points: Decimal,
-    indicators: Sequence[IndicatorScore],
-    methodology: Methodology,
-) -> GroupScore:
-    """``indicators``: the group's own (the caller groups them once)."""
-    places = methodology.rounding_places
-    points = sum((i.points for i in indicators if i.group == code), _rounded(0, places))
-    points_num, points_den = _as_ratio(points)
-    max_num, max_den = _as_ratio(max_points)
-    percent = _half_up(points_num * max_den * 100, points_den * max_num, PERCENT_PLACES)
-    return GroupScore(code, name, points, _rounded(max_points, places), percent)
 
 
 def _change(

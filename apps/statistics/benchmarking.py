@@ -185,6 +185,11 @@ def last_month() -> str:
     return containing(PeriodKind.MONTH, stats.today()).previous().key
 
 
+def this_month() -> str:
+    """The key of the month in progress: scored live (no snapshot until it closes)."""
+    return containing(PeriodKind.MONTH, stats.today()).key
+
+
 def score_url(unit: Unit, period: str | None = None) -> str:
     return f"/api/v1/units/{unit.code}/score/" + (f"?period={period}" if period else "")
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext
 
@@ -21,6 +21,20 @@ def competition_ranks(items: Sequence[T], key: Callable[[T], Decimal]) -> list[i
     for position, value in enumerate(ordered, start=1):
         first_position.setdefault(value, position)
     return [first_position[value] for value in values]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a ranking needs of one unit's score, whether scored now or read from its snapshot."""
+
+    unit: Any  # organisation.Unit: its code, kind and pk
+    total: Decimal
+    groups: dict[str, Decimal]  # group code -> points
+    dossiers: int  # dossiers in the period
+
+    def value(self, by: str) -> Decimal:
+        """What the unit is ranked by: its total, or one group's points."""
+        return self.total if by == "total" else self.groups[by]
 
 
 @dataclass(frozen=True)

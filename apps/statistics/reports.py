@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext
 
 from apps.core.errors import DomainError, ErrorCode
@@ -28,7 +28,7 @@ from apps.statistics.counting import CONDITIONS, IN_SET
 from apps.statistics.measures import DRILL_DOWN_MEASURES, described_score, measure_parts
 from apps.statistics.models import ScoreSnapshot
 from apps.statistics.periods import Period, PeriodKind, containing, parse
-from apps.statistics.rankings import BandRule, band_gap, band_of, competition_ranks, top_spread
+from apps.statistics.rankings import BandRule, Standing, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
 from apps.statistics.selectors import stored_scores, subtree_inputs, totals_by_unit
 from apps.statistics.services import cache_key_for
@@ -131,10 +131,36 @@ def _ranks_of(totals: dict[int, Decimal]) -> dict[int, int]:
     return dict(zip(ids, competition_ranks(ids, key=lambda pk: totals[pk]), strict=True))
 
 
-def _ranked(scores: Sequence[UnitScore], by: str) -> list[int]:
-    if by == "total":
-        return competition_ranks(scores, key=lambda s: s.score.total)
-    return competition_ranks(scores, key=lambda s: s.score.group(by).points)
+def _ranked(standings: Sequence[Standing], by: str) -> list[int]:
+    return competition_ranks(standings, key=lambda s: s.value(by))
+
+
+def _standing(result: UnitScore) -> Standing:
+    groups = {g.code: g.points for g in result.score.groups}
+    return Standing(result.unit, result.score.total, groups, result.inputs.dossiers_in_period)
+
+
+def children_standings(parent: Unit, period: Period, today: dt.date) -> list[Standing]:
+    """Each child's standing, in path order. A closed week or month comes from the snapshots the
+    nightly task filed when every child has one (as :func:`children_totals`: a ranking of history
+    shows what was published, and reads a row per child instead of scoring the subtree); otherwise,
+    or when one is missing, the children are scored now."""
+    if _snapshotted(period, today):
+        children = list(Unit.objects.filter(parent=parent).order_by("path"))
+        filed = {
+            unit_id: (total, groups, dossiers)
+            for unit_id, total, groups, dossiers in stored_scores(period)
+            .filter(unit__in=children)
+            .values_list("unit_id", "total", "groups", "inputs__dossiers_in_period")
+        }
+        if children and len(filed) == len(children):
+            standings = []
+            for unit in children:
+                total, groups, dossiers = filed[unit.pk]
+                points = {code: Decimal(str(value)) for code, value in groups.items()}
+                standings.append(Standing(unit, total, points, dossiers))
+            return standings
+    return [_standing(s) for s in scorer(parent, period, today).children_scores(parent)]
 
 
 def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -193,39 +219,38 @@ def rankings(
     ranks and the first-place streak compare with the same peers.
     """
     today = today or business_today()
-    current = scorer(parent, period, today)
-    all_children = current.children(parent)  # the tree the scores were read with: no second query
-    children = {u.pk for u in all_children}
-    peers = {u.pk for u in all_children if kind is None or u.kind == kind}
-    now_scores = [s for s in current.children_scores(parent) if s.unit.pk in peers]
-    previous = children_totals(parent, period.previous(), today, children=children)
-    before = {pk: t for pk, t in previous.items() if pk in peers}
+    standings = children_standings(parent, period, today)
+    children = {s.unit.pk for s in standings}
+    peers = {s.unit.pk for s in standings if kind is None or s.unit.kind == kind}
+    now = [s for s in standings if s.unit.pk in peers]
     if by == "total":
-        then_rank = _ranks_of(before)
+        previous = children_totals(parent, period.previous(), today, children=children)
+        then_rank = _ranks_of({pk: t for pk, t in previous.items() if pk in peers})
     else:
-        then_scores = [
-            s for s in scorer(parent, period.previous(), today).children_scores(parent) if s.unit.pk in peers
-        ]
-        then_rank = dict(zip([s.unit.pk for s in then_scores], _ranked(then_scores, by), strict=True))
+        then = [s for s in children_standings(parent, period.previous(), today) if s.unit.pk in peers]
+        previous = {s.unit.pk: s.total for s in then}
+        then_rank = dict(zip([s.unit.pk for s in then], _ranked(then, by), strict=True))
+    before = {pk: t for pk, t in previous.items() if pk in peers}
     rows = []
-    for item, rank in zip(now_scores, _ranked(now_scores, by), strict=True):
-        delta = item.score.total - before[item.unit.pk] if item.unit.pk in before else None
+    for item, rank in zip(now, _ranked(now, by), strict=True):
+        delta = item.total - before[item.unit.pk] if item.unit.pk in before else None
         rows.append(
             {
                 "unit": item.unit,
                 "kind": item.unit.kind,
                 "rank": rank,
-                "total": item.score.total,
-                "value": item.score.total if by == "total" else item.score.group(by).points,
-                "band": band_of(item.score.total, bands),
-                "groups": {g.code: g.points for g in item.score.groups},
+                "total": item.total,
+                "value": item.value(by),
+                "band": band_of(item.total, bands),
+                "groups": item.groups,
                 "delta": delta,
                 "previous_rank": then_rank.get(item.unit.pk),
                 "rank_change": then_rank[item.unit.pk] - rank if item.unit.pk in then_rank else None,
-                "dossiers": item.inputs.dossiers_in_period,
+                "dossiers": item.dossiers,
             }
         )
     rows.sort(key=lambda r: (r["rank"], r["unit"].code))
+    methodology = Methodology.for_date(period.end)
     totals = [r["total"] for r in rows]
     movers = sorted((r for r in rows if r["delta"] is not None), key=lambda r: -r["delta"])[:3]
     return {
@@ -233,8 +258,8 @@ def rankings(
         "period": period,
         "by": by,
         "kind": kind,
-        "methodology_version": now_scores[0].score.methodology_version if now_scores else None,
-        "methodology": now_scores[0].score.methodology if now_scores else None,
+        "methodology_version": methodology.version if now else None,
+        "methodology": {"code": methodology.version, "revision": methodology.revision} if now else None,
         "rows": rows,
         "summary": {
             "units": len(rows),
@@ -273,36 +298,50 @@ def first_place_streak(
         earlier = earlier.previous()
     if children is None:
         children = _children_ids(parent)
-    stored = _stored_children_totals(children, earlier_periods, today)
+    rivals = (children if peers is None else peers) - {leader.pk}
+    stored = _stored_leads(leader.pk, rivals, children, earlier_periods, today)
     for earlier in earlier_periods:
-        totals = stored.get(earlier) or children_totals(parent, earlier, today, children=children)
-        ranks = _ranks_of({pk: t for pk, t in totals.items() if peers is None or pk in peers})
-        if ranks.get(leader.pk) != 1 or list(ranks.values()).count(1) != 1:
+        led = stored.get(earlier)
+        if led is None:
+            totals = children_totals(parent, earlier, today, children=children)
+            ranks = _ranks_of({pk: t for pk, t in totals.items() if peers is None or pk in peers})
+            led = ranks.get(leader.pk) == 1 and list(ranks.values()).count(1) == 1
+        if not led:
             break
         streak += 1
     return {"unit": leader, "periods": streak}
 
 
-def _stored_children_totals(
-    children: set[int], periods: list[Period], today: dt.date
-) -> dict[Period, dict[int, Decimal]]:
-    """The children's snapshotted totals of several closed periods in one query: only the periods
-    where every child has one (the others are left to :func:`children_totals`)."""
+def _stored_leads(
+    leader: int, rivals: set[int], children: set[int], periods: list[Period], today: dt.date
+) -> dict[Period, bool]:
+    """Whether ``leader`` was alone in first place among itself and ``rivals`` in each closed period
+    whose snapshots cover every child, from one grouped query (a row per period, not per child); the
+    other periods are left to :func:`children_totals`."""
     wanted = [p for p in periods if _snapshotted(p, today)]
     if not wanted or not children:
         return {}
     by_key = {(p.kind.value, p.start, Methodology.for_date(p.end).key): p for p in wanted}
-    rows = ScoreSnapshot.objects.filter(
-        unit_id__in=children,
-        period_kind__in={p.kind.value for p in wanted},
-        period_start__in=[p.start for p in wanted],
-    ).values_list("period_kind", "period_start", "methodology_version", "unit_id", "total")
-    found: dict[Period, dict[int, Decimal]] = {}
-    for kind, start, version, unit_id, total in rows:
+    rows = (
+        ScoreSnapshot.objects.filter(
+            unit_id__in=children,
+            period_kind__in={p.kind.value for p in wanted},
+            period_start__in=[p.start for p in wanted],
+        )
+        .values_list("period_kind", "period_start", "methodology_version")
+        .annotate(
+            units=Count("pk"),
+            mine=Max("total", filter=Q(unit_id=leader)),
+            best_rival=Max("total", filter=Q(unit_id__in=rivals or [-1])),
+        )
+        .order_by()
+    )
+    found: dict[Period, bool] = {}
+    for kind, start, version, units, mine, best_rival in rows:
         period = by_key.get((kind, start, version))
-        if period is not None:
-            found.setdefault(period, {})[unit_id] = total
-    return {period: totals for period, totals in found.items() if set(totals) == children}
+        if period is not None and units == len(children):
+            found[period] = mine is not None and (best_rival is None or mine > best_rival)
+    return found
 
 
 def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ from apps.statistics.models import LeafCounts, UnitCounts
 ROWS = [
     "score of the province, last month, uncached, p95 (ms)",
     "children, last month, uncached, p95 (ms), gc frozen",
+    "score of the province, this month (scored live), uncached, p95 (ms)",
+    "children, this month (scored live), uncached, p95 (ms)",
     "full rebuild ÷ plain serial per-unit × month GROUP BY, 4 counts",
     "rebuild ÷ the project's own baseline (its SELECT), serial, like for like",
     "dossier list, ms per row (fetch + serialization",

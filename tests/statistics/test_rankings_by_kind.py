@@ -138,3 +138,27 @@ def test_unknown_kind_is_refused_with_the_field(province, supervisor, kind):
     body = response.json()
     assert body["code"] == "validation_error"
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("kind", "invalid_choice")]
+
+
+def test_streaks_from_the_filed_snapshots_equal_the_live_ones(province, supervisor):
+    """Once the nightly task has filed every child's snapshot, the streak is read per period from one
+    grouped query (the leader's total against its best rival's); periods older than the task's backfill
+    are scored now. A tie in January still ends the communes' streak."""
+    from apps.statistics import reports
+    from apps.statistics.models import ScoreSnapshot
+    from apps.statistics.snapshots import snapshot_closed_periods
+
+    live = {
+        q: _rankings(supervisor, q)["summary"]["first_streak"] for q in ("kind=commune", "kind=centre", "")
+    }
+    assert snapshot_closed_periods() > 0
+    reports._SCORERS.clear()
+    assert {q: _rankings(supervisor, q)["summary"]["first_streak"] for q in live} == live
+    # A snapshot changed to give February's lead among communes to another commune ends the streak there.
+    february = ScoreSnapshot.objects.filter(period_kind="month", period_start="2026-02-01")
+    leader = february.get(unit__code="P1.100").total
+    february.filter(unit__code="P1.103").update(total=leader)
+    assert _rankings(supervisor, "kind=commune")["summary"]["first_streak"] == {
+        "unit": "P1.100",
+        "periods": 1,
+    }

@@ -101,3 +101,28 @@ def test_rankings_read_from_snapshots_equal_the_live_ones(activity, supervisor, 
         stored = supervisor.get(f"/api/v1/units/P1/rankings/?{query}").json()
     assert stored == live
     assert len(queries.captured_queries) < 40
+
+
+def test_a_closed_months_ranking_is_the_filed_one(activity, supervisor):  # noqa: F811
+    """Once every child's snapshot is filed, a closed month's ranking reads them and scores nothing:
+    a figure changed in a snapshot shows; with one child's snapshot missing, all are scored now."""
+    from apps.statistics import reports
+    from apps.statistics.snapshots import snapshot_closed_periods
+
+    url = f"/api/v1/units/P1/rankings/?period={MARCH}"
+    live = {r["unit"]: r for r in supervisor.get(url).json()["rows"]}
+    snapshot_closed_periods()
+    filed = ScoreSnapshot.objects.filter(
+        period_kind="month", period_start="2026-03-01", unit__parent__code="P1"
+    )
+    assert filed.count() == len(live) > 1
+    first = filed.order_by("unit__code").first()
+    filed.filter(pk=first.pk).update(total="12.34", inputs={**first.inputs, "dossiers_in_period": 999})
+    reports._SCORERS.clear()
+    rows = {r["unit"]: r for r in supervisor.get(url).json()["rows"]}
+    assert reports._SCORERS == {}  # nothing was scored
+    assert (rows[first.unit.code]["total"], rows[first.unit.code]["dossiers"]) == ("12.34", 999)
+    assert rows[first.unit.code]["rank"] == len(rows)
+    filed.filter(pk=first.pk).delete()
+    rows = {r["unit"]: r for r in supervisor.get(url).json()["rows"]}
+    assert rows == live

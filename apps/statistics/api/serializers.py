@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -102,6 +104,41 @@ class RankingRowOut(serializers.Serializer):
     previous_rank = serializers.IntegerField(allow_null=True)
     rank_change = serializers.IntegerField(allow_null=True)
     dossiers = serializers.IntegerField()
+
+    def to_representation(self, row: dict) -> dict:
+        """Built by hand from the fields above (the schema still reads them): a province's ranking has
+        174 rows of 12 fields, and the generic path (an attribute lookup and a decimal context per
+        field) took a sixth of the request. A test holds it equal to the generic path."""
+        return {
+            "unit": row["unit"].code,
+            "name": str(row["unit"].name),
+            "kind": str(row["kind"]),
+            "rank": int(row["rank"]),
+            "value": _two_places(row["value"]),
+            "total": _two_places(row["total"]),
+            "band": str(row["band"]),
+            "groups": {str(code): _two_places(points) for code, points in row["groups"].items()},
+            "delta": _two_places(row["delta"]),
+            "previous_rank": _whole(row["previous_rank"]),
+            "rank_change": _whole(row["rank_change"]),
+            "dossiers": int(row["dossiers"]),
+        }
+
+
+_CENT = Decimal("0.01")
+
+
+def _two_places(value: Decimal | None) -> str | None:
+    """What ``DecimalField(max_digits=6, decimal_places=2)`` answers (a string, banker's rounding as
+    the default decimal context has it), for the values a score holds."""
+    if value is None:
+        return None
+    number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    return f"{number.quantize(_CENT):f}"
+
+
+def _whole(value: int | None) -> int | None:
+    return None if value is None else int(value)
 
 
 class MoverOut(serializers.Serializer):
