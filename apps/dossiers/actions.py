@@ -21,11 +21,8 @@ from apps.accounts.routing import may_route, top_path
 from apps.dossiers import services
 from apps.dossiers.models import Dossier
 from apps.dossiers.permissions import can_act_on
-from apps.dossiers.status import NOT_COUNTED, OPEN_STATUSES, Status, can_transition
+from apps.dossiers.status import NOT_COUNTED, TRANSFERABLE, Status, can_transition
 from apps.organisation.models import Unit
-
-#: Statuses in which the dossier may still be handed to another unit (not yet ended or refused).
-TRANSFERABLE: frozenset[Status] = frozenset({Status.REGISTERED, *OPEN_STATUSES})
 
 
 @dataclass(frozen=True)

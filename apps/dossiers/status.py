@@ -68,8 +68,24 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
 )
 
 
+# Not yet ended or refused: the dossier may still be handed to another unit.
+TRANSFERABLE: frozenset[Status] = frozenset({Status.REGISTERED, *OPEN_STATUSES})
+
+
 def can_transition(current: int, target: int) -> bool:
     return Status(target) in ALLOWED_TRANSITIONS[Status(current)]
+
+
+def check_transferable(current: int) -> None:
+    """Raise a 409 ``illegal_transition`` unless a dossier in ``current`` may change handling unit: the
+    one rule behind the API's ``assign``, the bulk path and the console's transfer form."""
+    if Status(current) not in TRANSFERABLE:
+        raise ConflictError(
+            ErrorCode.ILLEGAL_TRANSITION,
+            gettext("A dossier that is %(current)s can no longer be handed to another unit.")
+            % {"current": Status(current).label},
+            field="status",
+        )
 
 
 def check_transition(current: int, target: int) -> None:

@@ -55,9 +55,24 @@ class CatalogueFacts:
     offerings: dict[int, frozenset[int]] = field(default_factory=dict)  # unit id -> procedures offered online
     transparency: dict[str, int] = field(default_factory=dict)  # the authority's six counts
 
-    def handled_by(self, kind: str) -> list[int]:
-        level = HANDLED_LEVEL.get(UnitKind(kind))
-        return self.by_level.get(level, []) if level else []
+    # kind -> (procedures handled at its level, the citizen-facing ones among them), made on first use:
+    # every commune of a province shares them, and building them per unit was most of a subtree read.
+    _handled: dict[str, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict, repr=False)
+
+    def handled_by(self, kind: str) -> frozenset[int]:
+        return self.handled_sets(kind)[0]
+
+    def handled_sets(self, kind: str) -> tuple[frozenset[int], frozenset[int]]:
+        """The procedures a unit of ``kind`` handles, and the citizen-facing ones among them."""
+        found = self._handled.get(kind)
+        if found is None:
+            level = HANDLED_LEVEL.get(UnitKind(kind))
+            handled = frozenset(self.by_level.get(level, [])) if level else frozenset()
+            found = self._handled[kind] = (
+                handled,
+                frozenset(p for p in handled if self.procedures[p].citizen),
+            )
+        return found
 
     def offered_by(self, unit_id: int) -> frozenset[int]:
         return self.offerings.get(unit_id, frozenset())

@@ -59,8 +59,7 @@ class ProcedureSets:
 def procedure_sets(unit: Unit, facts: CatalogueFacts, used: dict[str, frozenset[int]]) -> ProcedureSets:
     """Term A counts the procedures under the unit's authority that it offers online; the citizen-data
     formality indicator the citizen-facing ones with an e-ID-connected dossier."""
-    handled = frozenset(facts.handled_by(unit.kind))
-    citizen = frozenset(p for p in handled if facts.procedures[p].citizen)
+    handled, citizen = facts.handled_sets(unit.kind)
     return ProcedureSets(
         handled=handled,
         online=handled & facts.offered_by(unit.pk),

@@ -113,3 +113,22 @@ def test_the_query_count_does_not_grow_with_the_units(
     clerk = client_for(users["clerk_c1"])
     with django_assert_max_num_queries(5):
         assert len(listed(clerk.get(url(dossier, "?page_size=50")))) == 23
+
+
+def test_assign_refuses_an_ended_dossier_as_the_console_does(dossier, tree, users, client_for):
+    """One rule (status.check_transferable): the console stops offering the transfer and the API
+    answers 409 naming the status, with nothing changed."""
+    from apps.dossiers.actions import allowed_actions
+
+    clerk = users["clerk_c1"]
+    finished = services.finish(dossier, actor=SYSTEM, at=vn(2026, 11, 21, 9))
+    assert "assign" not in {a.code for a in allowed_actions(clerk, finished)}
+    answer = client_for(clerk).post(f"/api/v1/dossiers/{dossier.code}/assign/", {"handling_unit": "P1.01"})
+    assert answer.status_code == 409, answer.json()
+    body = answer.json()
+    assert body["code"] == "illegal_transition" and body["message"]
+    assert {"field": "status", "code": "illegal_transition"} in [
+        {"field": e["field"], "code": e["code"]} for e in body["errors"]
+    ]
+    finished.refresh_from_db()
+    assert finished.handling_unit == tree["c1"]

@@ -211,6 +211,26 @@ def test_reassignment_keeps_the_due_date(received, tree):
     assert d.events.last().data == {"from": "P1.100", "to": "P1.01"}
 
 
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda d: services.finish(d, actor=CLERK, at=vn(2026, 11, 20, 15)),
+        lambda d: services.withdraw(d, actor=CLERK, at=vn(2026, 11, 20, 15)),
+    ],
+    ids=["finished", "withdrawn"],
+)
+def test_an_ended_dossier_stays_with_the_unit_that_handled_it(received, tree, end):
+    ended = end(received)
+    events = ended.events.count()
+    with pytest.raises(ConflictError) as refused:
+        services.assign_handling_unit(ended, tree["dept"], actor=CLERK, at=vn(2026, 11, 20, 16))
+    assert (refused.value.code, refused.value.field) == ("illegal_transition", "status")
+    ended.refresh_from_db()
+    assert ended.handling_unit == tree["c1"] and ended.events.count() == events
+    # naming the unit it is already at is a no-op, as for an open dossier (an idempotent re-send)
+    assert services.assign_handling_unit(ended, tree["c1"], actor=CLERK).events.count() == events
+
+
 def test_events_are_append_only(received):
     event = received.events.get()
     event.note = "rewritten"

@@ -17,6 +17,7 @@ from apps.dossiers.documents import DERIVED_FLAGS, recorded_flag_problem
 from apps.dossiers.flags import Flag
 from apps.dossiers.models import Dossier, Rating
 from apps.dossiers.services._common import locked, record, resolve_time
+from apps.dossiers.status import check_transferable
 from apps.organisation.models import Unit
 
 
@@ -62,11 +63,13 @@ def rate_dossier(
 def assign_handling_unit(
     dossier: Dossier, unit: Unit, *, actor: Actor, at: dt.datetime | None = None, note: str = ""
 ) -> Dossier:
-    """Hand the dossier to another unit. The due date stays as fixed at receipt."""
+    """Hand the dossier to another unit. The due date stays as fixed at receipt. Once it has ended (or
+    was refused) it stays where it was handled; naming the unit it is already at changes nothing."""
     dossier = locked(dossier)
     at = resolve_time(at, not_before=dossier.received_at or dossier.registered_at)
     if dossier.handling_unit_id == unit.pk:
         return dossier
+    check_transferable(dossier.status)
     previous = dossier.handling_unit
     dossier.handling_unit = unit
     dossier.save(update_fields=["handling_unit", "updated_at"])
