@@ -20,6 +20,8 @@ class Field(models.Model):
     name = models.CharField(max_length=255)
 
     class Meta:
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -61,6 +63,8 @@ class Procedure(models.Model):
     code = models.CharField(max_length=32, unique=True)
 
     class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -106,6 +110,8 @@ class ProcedureVersion(models.Model):
     objects = ProcedureVersionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
         ordering = ["procedure__code", "-valid_from"]
         constraints = [
             models.UniqueConstraint(
@@ -186,6 +192,8 @@ class OnlineOffering(models.Model):
     objects = OnlineOfferingQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("online offering")
+        verbose_name_plural = _("online offerings")
         ordering = ["unit__code", "procedure__code", "-valid_from"]
         constraints = [
             models.UniqueConstraint(
@@ -228,6 +236,8 @@ class PublicationDecision(models.Model):
     procedures = models.ManyToManyField(Procedure, through="PublishedProcedure", related_name="+")
 
     class Meta:
+        verbose_name = _("publication decision")
+        verbose_name_plural = _("publication decisions")
         ordering = ["authority__code", "-decided_on", "number"]
         constraints = [
             models.UniqueConstraint(fields=["authority", "number"], name="publication_decision_unique_number")

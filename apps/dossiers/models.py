@@ -123,6 +123,8 @@ class Dossier(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -297,6 +299,8 @@ class DossierEvent(AppendOnly, models.Model):
     )
 
     class Meta:
+        verbose_name = _("dossier event")
+        verbose_name_plural = _("dossier events")
         ordering = ["dossier", "occurred_at", "id"]
         indexes = [
             models.Index(fields=["dossier", "occurred_at", "id"], name="event_dossier_time_idx"),

@@ -64,6 +64,8 @@ class Unit(models.Model):
     objects = UnitQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         ordering = ["path"]
         indexes = [models.Index(fields=["parent", "code"], name="unit_parent_code_idx")]
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PetitionsConfig(AppConfig):
     name = "apps.petitions"
     label = "petitions"
-    verbose_name = "Petitions (PAKN)"
+    verbose_name = _("Petitions (PAKN)")

@@ -95,6 +95,8 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -140,6 +142,8 @@ class PetitionEvent(AppendOnly, models.Model):
     )
 
     class Meta:
+        verbose_name = _("petition event")
+        verbose_name_plural = _("petition events")
         ordering = ["petition", "occurred_at", "id"]
         indexes = [
             models.Index(fields=["petition", "occurred_at", "id"], name="petition_event_time_idx"),

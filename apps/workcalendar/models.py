@@ -14,6 +14,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_CALENDAR_CODE = "default"
 
@@ -54,6 +55,8 @@ class Calendar(models.Model):
     objects = CalendarManager()
 
     class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
         ordering = ["code"]
         constraints = [
             # Exactly the calendar coded "default" has no province, so there is at most one default.
@@ -109,6 +112,8 @@ class CalendarException(models.Model):
     objects = CalendarExceptionManager()
 
     class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
         ordering = ["calendar", "date"]
         constraints = [
             models.UniqueConstraint(fields=["calendar", "date"], name="workcalendar_exception_unique")
@@ -135,6 +140,8 @@ class CalendarDay(models.Model):
     reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
         ordering = ["calendar", "date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="workcalendar_day_unique")]
 
