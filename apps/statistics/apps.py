@@ -6,3 +6,6 @@ class StatisticsConfig(AppConfig):
     name = "apps.statistics"
     label = "statistics"
     verbose_name = _("Live statistics and index scores")
+
+    def ready(self) -> None:
+        from apps.statistics import signals  # noqa: F401  (connects the receivers)

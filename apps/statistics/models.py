@@ -1,8 +1,10 @@
 """Aggregates at the leaves: one row per handling unit × named period × procedure.
 
 Rows are never incremented in place: a dirty (unit, period) is recomputed from the dossier rows with the
-same SQL the full rebuild uses, so incremental and rebuilt aggregates cannot drift apart. Parents
-(departments, provinces) are never stored: they are the sum of their descendants' rows at read time.
+same SQL the full rebuild uses, so incremental and rebuilt aggregates cannot drift apart. Parents'
+counts (departments, provinces) are never stored: they are the sum of their descendants' rows at read
+time. Scores are stored in two places: closed weeks' and months' snapshots (the nightly task) and the
+running periods' current scores (the drain, beside the roll-up it recomputes).
 """
 
 from __future__ import annotations
@@ -188,6 +190,41 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.period_kind} {self.period_start}: {self.total}"
+
+
+class CurrentScore(models.Model):
+    """A running week's, month's, quarter's or year's score of one unit, as of the aggregates beside it.
+
+    Written by the drain in the transaction that recomputed the unit's roll-up (and by the rebuild and
+    the midnight refresh for every unit), so a ranking of the current period reads a row per child
+    instead of scoring the subtree (:mod:`apps.statistics.current_scores`). A row serves only while
+    what it was scored under holds: the day unfinished dossiers were judged on, the methodology
+    revision and the aggregate epoch (a rebuild, a register change or a change of the organisation
+    moves it); otherwise the reader scores live.
+    """
+
+    unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    judged_on = models.DateField()
+    methodology_version = models.CharField(max_length=64)
+    epoch = models.BigIntegerField()
+    total = models.DecimalField(max_digits=6, decimal_places=2)
+    groups = models.JSONField()
+    dossiers = models.PositiveIntegerField(default=0)
+    # The unit's score inputs by name: a reader wanting the whole score (indicators and all) has the
+    # engine score them again, which is exact and takes a tenth of a millisecond.
+    inputs = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_kind", "period_start", "unit"], name="current_score_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period_kind} {self.period_start} ({self.judged_on}): {self.total}"
 
 
 class AggregateVersion(models.Model):

@@ -21,20 +21,24 @@ from django.utils.translation import gettext
 from apps.core.errors import DomainError, ErrorCode
 from apps.dossiers.timeliness import BUSINESS_TZ
 from apps.organisation.models import Unit
-from apps.scoring.engine import room_for_improvement, what_if_for_score
+from apps.scoring import engine
+from apps.scoring.engine import Score, room_for_improvement, what_if_for_score
+from apps.scoring.inputs import COUNT_NAMES, IndicatorInputs
 from apps.scoring.methodology import Methodology, first_scored_day
 from apps.statistics import breakdowns
 from apps.statistics.counting import CONDITIONS, IN_SET
+from apps.statistics.inputs import level_of
 from apps.statistics.measures import DRILL_DOWN_MEASURES, described_score, measure_parts
 from apps.statistics.models import ScoreSnapshot
-from apps.statistics.periods import Period, PeriodKind, containing, parse
+from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, parse
 from apps.statistics.rankings import BandRule, Standing, band_gap, band_of, competition_ranks, top_spread
 from apps.statistics.scores import SubtreeScorer, UnitScore
-from apps.statistics.selectors import stored_scores, subtree_inputs, totals_by_unit
-from apps.statistics.services import cache_key_for
+from apps.statistics.selectors import current_scores, stored_scores, subtree_inputs, totals_by_unit
 from apps.statistics.services import today as business_today
+from apps.statistics.versions import cache_key_for
 
 MEASURES = DRILL_DOWN_MEASURES  # the counting measures and the score inputs that count dossiers
+COUNT_NAMES_SET = frozenset(COUNT_NAMES)
 
 
 def resolve_period(key: str | None, today: dt.date) -> Period:
@@ -87,16 +91,45 @@ def _snapshotted(period: Period, today: dt.date) -> bool:
     return period.is_closed(today) and period.kind in (PeriodKind.WEEK, PeriodKind.MONTH)
 
 
+def _running(period: Period, today: dt.date) -> bool:
+    return period.kind in NAMED_KINDS and not period.is_closed(today)
+
+
+def _filed(period: Period, today: dt.date) -> tuple[QuerySet, str] | None:
+    """Where the period's scores are stored, if anywhere, and the field holding each one's dossier
+    count: a closed week's or month's snapshots (filed nightly), a running period's current scores
+    (kept by the drain); ``None`` for anything else, which is scored live."""
+    if _snapshotted(period, today):
+        return stored_scores(period), "inputs__dossiers_in_period"
+    if _running(period, today):
+        return current_scores(period, today), "dossiers"
+    return None
+
+
+def _stored_score(unit: Unit, period: Period, today: dt.date) -> tuple[Score, dict[str, int]] | None:
+    """The unit's running score, scored by the engine from the inputs the drain stored while they still
+    hold (one unit: a tenth of a millisecond, where reading and scoring its subtree takes tens)."""
+    if not _running(period, today):
+        return None
+    inputs = current_scores(period, today).filter(unit=unit).values_list("inputs", flat=True).first()
+    if inputs is None or inputs.keys() != COUNT_NAMES_SET:  # stored before the inputs' fields changed
+        return None
+    bundle = IndicatorInputs(level=level_of(unit), **inputs)
+    return engine.score(bundle, Methodology.for_date(period.end)), inputs
+
+
 def children_totals(
     parent: Unit, period: Period, today: dt.date, *, children: set[int] | None = None
 ) -> dict[int, Decimal]:
     """Each child's total; a closed week or month comes from the snapshots the nightly task stored, so
-    history is stable; a child without one (not yet snapshotted) is scored now, and nothing is stored.
-    ``children``: the parent's children's ids, when the caller has them already."""
-    if _snapshotted(period, today):
+    history is stable, and a running period from the scores the drain stored; a child without one is
+    scored now, and nothing is stored. ``children``: the parent's children's ids, when the caller has
+    them already."""
+    filed = _filed(period, today)
+    if filed is not None:
         if children is None:
             children = _children_ids(parent)
-        stored = dict(stored_scores(period).filter(unit_id__in=children).values_list("unit_id", "total"))
+        stored = dict(filed[0].filter(unit_id__in=children).values_list("unit_id", "total"))
         if len(stored) == len(children):
             return stored
         for result in scorer(parent, period, today).children_scores(parent):
@@ -106,9 +139,11 @@ def children_totals(
 
 
 def unit_total(unit: Unit, period: Period, today: dt.date) -> Decimal:
-    """One unit's total; a closed week or month comes from its snapshot when the nightly task stored one."""
-    if _snapshotted(period, today):
-        stored = stored_scores(period).filter(unit=unit).values_list("total", flat=True).first()
+    """One unit's total; a closed week or month comes from its snapshot when the nightly task stored
+    one, a running period from the score the drain stored."""
+    filed = _filed(period, today)
+    if filed is not None:
+        stored = filed[0].filter(unit=unit).values_list("total", flat=True).first()
         if stored is not None:
             return stored
     return scorer(unit, period, today).unit_score(unit).score.total
@@ -143,20 +178,22 @@ def _standing(result: UnitScore) -> Standing:
 def children_standings(parent: Unit, period: Period, today: dt.date) -> list[Standing]:
     """Each child's standing, in path order. A closed week or month comes from the snapshots the
     nightly task filed when every child has one (as :func:`children_totals`: a ranking of history
-    shows what was published, and reads a row per child instead of scoring the subtree); otherwise,
-    or when one is missing, the children are scored now."""
-    if _snapshotted(period, today):
+    shows what was published), a running period from the scores the drain stored: a row per child
+    instead of scoring the subtree. Otherwise, or when one is missing, the children are scored now."""
+    filed = _filed(period, today)
+    if filed is not None:
+        stored, dossiers_field = filed
         children = list(Unit.objects.filter(parent=parent).order_by("path"))
-        filed = {
+        rows = {
             unit_id: (total, groups, dossiers)
-            for unit_id, total, groups, dossiers in stored_scores(period)
-            .filter(unit__in=children)
-            .values_list("unit_id", "total", "groups", "inputs__dossiers_in_period")
+            for unit_id, total, groups, dossiers in stored.filter(unit__in=children).values_list(
+                "unit_id", "total", "groups", dossiers_field
+            )
         }
-        if children and len(filed) == len(children):
+        if children and len(rows) == len(children):
             standings = []
             for unit in children:
-                total, groups, dossiers = filed[unit.pk]
+                total, groups, dossiers = rows[unit.pk]
                 points = {code: Decimal(str(value)) for code, value in groups.items()}
                 standings.append(Standing(unit, total, points, dossiers))
             return standings
@@ -167,8 +204,13 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
     """The unit's score with its rank among siblings and the change against the previous period."""
     today = today or business_today()
     parent = unit.parent
-    subtree = scorer(parent or unit, period, today)
-    mine = subtree.unit_score(unit)
+    stored = _stored_score(unit, period, today)
+    if stored is not None:
+        (score, inputs), methodology = stored, Methodology.for_date(period.end)
+    else:
+        subtree = scorer(parent or unit, period, today)
+        mine = subtree.unit_score(unit)
+        score, inputs, methodology = mine.score, mine.inputs.counts(), subtree.methodology
     previous_period = period.previous()
     rank = previous_rank = peer_rank = None
     siblings = peers = 1
@@ -187,8 +229,8 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
         "unit": unit,
         "period": period,
         "judged_on": period.judged_on(today),
-        "score": described_score(mine.score, subtree.methodology),
-        "inputs": mine.inputs.counts(),
+        "score": described_score(score, methodology),
+        "inputs": inputs,
         "rank": rank,
         "siblings": siblings,
         "peer_rank": peer_rank,
@@ -196,7 +238,7 @@ def unit_score(unit: Unit, period: Period, *, today: dt.date | None = None) -> d
         "previous": {
             "period": previous_period,
             "total": before_total,
-            "delta": mine.score.total - before_total,
+            "delta": score.total - before_total,
             "rank": previous_rank,
             "rank_change": None if rank is None or previous_rank is None else previous_rank - rank,
         },
@@ -346,7 +388,8 @@ def _stored_leads(
 
 def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     """The last ``count`` periods of ``kind``; closed ones come from snapshots where the nightly task
-    stored them (an earlier revision's are ignored), the others are scored now."""
+    stored them (an earlier revision's are ignored), the running one from the drain's stored score,
+    the others are scored now."""
     today = today or business_today()
     periods = [containing(kind, today)]
     first = first_scored_day()  # the trend stops at the first period a methodology scores
@@ -360,30 +403,40 @@ def trend(unit: Unit, kind: PeriodKind, count: int, *, today: dt.date | None = N
         )
         if s.methodology_version == current_key[s.period_start]  # an earlier revision's score is stale
     }
+    running = periods[-1]
+    current = None
+    if _running(running, today):  # the drain's stored score of the running period, while it holds
+        current = current_scores(running, today).filter(unit=unit).values_list("total", "groups").first()
     points = []
     for period in periods:
         snapshot = stored.get(period.start)
-        if snapshot is None:
+        if snapshot is not None:
+            total, groups = snapshot.total, snapshot.groups
+        elif period == running and current is not None:
+            total, groups = current
+        else:
             result = scorer(unit, period, today).unit_score(unit)
             total, groups = result.score.total, {g.code: str(g.points) for g in result.score.groups}
-        else:
-            total, groups = snapshot.total, snapshot.groups
         points.append({"period": period, "total": total, "groups": groups, "closed": period.is_closed(today)})
     return points
 
 
 def what_if(unit: Unit, period: Period, targets: dict[str, Decimal], *, today: dt.date | None = None):
     today = today or business_today()
-    subtree = scorer(unit, period, today)
-    result = subtree.unit_score(unit)
-    projection = what_if_for_score(result.score, subtree.methodology, targets) if targets else None
+    stored = _stored_score(unit, period, today)
+    if stored is not None:
+        score, methodology = stored[0], Methodology.for_date(period.end)
+    else:
+        subtree = scorer(unit, period, today)
+        score, methodology = subtree.unit_score(unit).score, subtree.methodology
+    projection = what_if_for_score(score, methodology, targets) if targets else None
     return {
         "unit": unit,
         "period": period,
-        "score": result.score,
+        "score": score,
         "projection": projection,
-        "room": room_for_improvement(result.score),
-        "room_by_group": room_for_improvement(result.score, by="group"),
+        "room": room_for_improvement(score),
+        "room_by_group": room_for_improvement(score, by="group"),
     }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from apps.organisation.models import Unit
 from apps.organisation.selectors import top_unit
@@ -22,16 +22,17 @@ from apps.scoring.methodology import Methodology
 from apps.statistics.catalogue_facts import CatalogueFacts, catalogue_facts
 from apps.statistics.counting import select_leaf_rows, select_unit_rows
 from apps.statistics.inputs import ProcedureSets, Totals, own_inputs, procedure_sets
-from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS, ScoreSnapshot
+from apps.statistics.models import COUNT_FIELDS, USAGE_COUNTS, AggregateVersion, CurrentScore, ScoreSnapshot
 from apps.statistics.periods import NAMED_KINDS, Period
 from apps.statistics.petition_counts import petition_counts_by_unit
-from apps.statistics.services import cache_key_for
+from apps.statistics.versions import cache_key_for
 from apps.workcalendar.services import calendar_for_unit
 
 __all__ = [
     "SubtreeInputs",
     "Totals",
     "UnitRow",
+    "current_scores",
     "stored_scores",
     "subtree_inputs",
     "totals_by_procedure",
@@ -179,4 +180,18 @@ def stored_scores(period: Period) -> QuerySet[ScoreSnapshot]:
         period_kind=period.kind.value,
         period_start=period.start,
         methodology_version=Methodology.for_date(period.end).key,
+    )
+
+
+def current_scores(period: Period, today: dt.date, *, epoch: int | None = None) -> QuerySet[CurrentScore]:
+    """The stored scores of a running period that still hold: judged on today, under the methodology
+    revision in force and at the aggregate epoch now (``epoch``: when the caller has read it already;
+    otherwise compared inside the query). A unit without such a row is scored live by the caller."""
+    now = epoch if epoch is not None else Subquery(AggregateVersion.objects.filter(pk=1).values("epoch")[:1])
+    return CurrentScore.objects.filter(
+        period_kind=period.kind.value,
+        period_start=period.start,
+        judged_on=period.judged_on(today),
+        methodology_version=Methodology.for_date(period.end).key,
+        epoch=now,
     )

@@ -13,22 +13,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from apps.organisation.models import Unit
 from apps.statistics.counting import insert_leaf_rows, insert_unit_rows
+from apps.statistics.current_scores import rescore
 from apps.statistics.models import (
     COUNT_FIELDS,
     USAGE_COUNTS,
-    AggregateVersion,
+    CurrentScore,
     DirtyLeaf,
     LeafCounts,
-    PeriodVersion,
     ScoreSnapshot,
     UnitCounts,
 )
 from apps.statistics.periods import NAMED_KINDS, Period, PeriodKind, containing, overlapping
+from apps.statistics.versions import bump_version
 
 logger = logging.getLogger(__name__)
 
@@ -39,38 +40,6 @@ MAX_PERIODS_PER_KIND = 120
 
 def today() -> dt.date:
     return timezone.localdate()
-
-
-def bump_version(*, periods: Iterable[tuple[str, dt.date]] = (), everything: bool = False) -> None:
-    """Tell read caches that aggregates changed: all of them (``everything``) or the given periods."""
-    changes = {"version": F("version") + 1}
-    if everything:
-        changes["epoch"] = F("epoch") + 1
-    if not AggregateVersion.objects.filter(pk=1).update(**changes):
-        AggregateVersion.objects.get_or_create(pk=1, defaults={"version": 1, "epoch": 1})
-    keys = set(periods)
-    if keys:
-        PeriodVersion.objects.bulk_create(
-            [PeriodVersion(period_kind=k, period_start=s) for k, s in keys], ignore_conflicts=True
-        )
-        for kind, start in keys:
-            PeriodVersion.objects.filter(period_kind=kind, period_start=start).update(
-                version=F("version") + 1
-            )
-
-
-def current_version() -> int:
-    return AggregateVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-
-
-def cache_key_for(period: Period) -> tuple[int, ...]:
-    """What a cached result for ``period`` depends on: any change for a date range (computed live from
-    the dossiers), only a rebuild or that period's own recomputation for a named period."""
-    row = AggregateVersion.objects.filter(pk=1).values_list("version", "epoch").first() or (0, 0)
-    if period.kind not in NAMED_KINDS:
-        return (row[0],)
-    own = PeriodVersion.objects.filter(period_kind=period.kind.value, period_start=period.start)
-    return (row[1], own.values_list("version", flat=True).first() or 0)
 
 
 def named_periods_between(first: dt.date, last: dt.date) -> list[Period]:
@@ -144,6 +113,7 @@ def _rebuild_all(on: dt.date) -> int:
     )
     LeafCounts.objects.all().delete()
     UnitCounts.objects.all().delete()
+    CurrentScore.objects.all().delete()
     DirtyLeaf.objects.all().delete()
     if bounds["first"] is None:
         bump_version(everything=True)
@@ -240,7 +210,9 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
     The claim is the delete: if the process dies before commit, the transaction rolls back and the marks
     are there again for the next drain (no lease to expire). A change committed after the claim has
     its own mark, recomputed by the next batch or drain: nothing is lost, and recomputing from source
-    rows twice is harmless. Returns the number of (unit, period) pairs recomputed.
+    rows twice is harmless. Each transaction also stores the running periods' scores of what it
+    recomputed, and every drain scores again the stored rows that no longer hold (:mod:`.current_scores`).
+    Returns the number of (unit, period) pairs recomputed.
     """
     started, total = time.monotonic(), 0
     while True:
@@ -249,11 +221,16 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
             pairs = set(
                 DirtyLeaf.objects.order_by("id").values_list("unit_id", "period_kind", "period_start")[:batch]
             )
-            if not pairs:
-                break
-            _claim(pairs)
-            recompute(pairs, on=on)
-            bump_version(periods={(kind, start) for _unit, kind, start in pairs})
+            if pairs:
+                _claim(pairs)
+                recompute(pairs, on=on)
+            # The running periods' stored scores, beside the roll-up just written; with nothing dirty,
+            # the rows a rebuild, a register change, a new unit or a new day left stale.
+            rescore(pairs, on or today())
+            if pairs:
+                bump_version(periods={(kind, start) for _unit, kind, start in pairs})
+        if not pairs:
+            break
         total += len(pairs)
     if total:
         logger.info("recomputed %s dirty unit-periods in %.3f s", total, time.monotonic() - started)

@@ -19,8 +19,9 @@ from apps.statistics.models import LeafCounts, UnitCounts
 ROWS = [
     "score of the province, last month, uncached, p95 (ms)",
     "children, last month, uncached, p95 (ms), gc frozen",
-    "score of the province, this month (scored live), uncached, p95 (ms)",
-    "children, this month (scored live), uncached, p95 (ms)",
+    "score of the province, this month (the drain's stored scores), uncached, p95 (ms)",
+    "children, this month (the drain's stored scores), uncached, p95 (ms)",
+    "children, this month, stored scores set aside (scored live), p95 (ms): the fallback",
     "full rebuild ÷ plain serial per-unit × month GROUP BY, 4 counts",
     "rebuild ÷ the project's own baseline (its SELECT), serial, like for like",
     "dossier list, ms per row (fetch + serialization",
@@ -64,6 +65,7 @@ def test_measures_every_row_on_loaded_data_without_adding_dossiers(calendar):
     assert "gc.freeze() after the warm-up as gunicorn.conf.py's post_worker_init" in text
     assert "indexes on dossiers_dossier (" in text and "dossier_open_due_idx" in text
     progress = err.getvalue()
+    assert "running periods' scores stored" in progress
     assert "hot path 2/2" in progress and "rebuild 2/2" in progress and "scores 2/2" in progress
 
 

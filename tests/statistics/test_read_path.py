@@ -46,6 +46,10 @@ def test_tasks_and_tracking_do_not_import_each_other_and_reads_go_downhill():
     assert not {"reports", "scores", "snapshots"} & _statistics_imports("selectors")
     assert not {"reports", "snapshots", "services", "counting"} & _statistics_imports("scores")
     assert "snapshots" not in _statistics_imports("reports")
+    # the stored running scores are written by the drain alone: no reader imports their writer
+    assert not {"current_scores", "snapshots"} & (
+        _statistics_imports("reports") | _statistics_imports("selectors")
+    )
     assert "store_snapshot" not in (STATISTICS / "reports.py").read_text()
 
 
