@@ -129,11 +129,21 @@ GROUP BY d.handling_unit_id, d.procedure_id, p.period_kind, p.start_day"""
     return sql, params
 
 
-def insert_leaf_rows(periods: Sequence[Period], today: dt.date, unit_ids: Iterable[int] | None = None):
-    """INSERT … SELECT the leaves for the periods (the caller deletes the old rows first)."""
+LEAF_TABLE = "statistics_leafcounts"
+
+
+def insert_leaf_rows(
+    periods: Sequence[Period],
+    today: dt.date,
+    unit_ids: Iterable[int] | None = None,
+    *,
+    table: str = LEAF_TABLE,
+):
+    """INSERT … SELECT the leaves for the periods (the caller deletes the old rows first); ``table``:
+    the leaf table, or the fresh copy a PostgreSQL rebuild swaps in (:mod:`.leaf_swap`)."""
     select, params = select_leaf_rows(periods, today, unit_ids)
     columns = ", ".join(["unit_id", "procedure_id", "period_kind", "period_start", *COUNT_FIELDS])
-    return f"INSERT INTO statistics_leafcounts ({columns})\n{select}", params
+    return f"INSERT INTO {table} ({columns})\n{select}", params
 
 
 def _procedures_where(count: str) -> str:
@@ -165,11 +175,14 @@ UNIT_ROW_COLUMNS = (
 
 
 def insert_unit_rows(
-    periods: Sequence[Period] | None = None, unit_ids: Iterable[int] | None = None
+    periods: Sequence[Period] | None = None,
+    unit_ids: Iterable[int] | None = None,
+    *,
+    leaves: str = LEAF_TABLE,
 ) -> tuple[str, list]:
     """INSERT … SELECT the roll-up rows of the units (all: ``None``) for the periods (all: ``None``)
-    from the stored leaves, which the caller has just written; the caller deletes the old roll-up rows
-    first. The rebuild, the drain and the midnight refresh all run this."""
+    from the stored leaves (``leaves``: the table they were just written to); the caller deletes the
+    old roll-up rows first. The rebuild, the drain and the midnight refresh all run this."""
     where, params = ["1 = 1"], []
     if periods is not None:
         pairs = " OR ".join(["(period_kind = %s AND period_start = %s)"] * len(periods)) or "1 = 0"
@@ -185,6 +198,6 @@ def insert_unit_rows(
         if connection.vendor == "postgresql"
         else " ORDER BY unit_id, period_kind, period_start, procedure_id"
     )
-    leaves = f"(SELECT * FROM statistics_leafcounts WHERE {' AND '.join(where)}{order}) l"
-    sql = f"INSERT INTO statistics_unitcounts ({', '.join(UNIT_ROW_COLUMNS)})\n{select_unit_rows(leaves)}"
+    source = f"(SELECT * FROM {leaves} WHERE {' AND '.join(where)}{order}) l"
+    sql = f"INSERT INTO statistics_unitcounts ({', '.join(UNIT_ROW_COLUMNS)})\n{select_unit_rows(source)}"
     return sql, params

@@ -19,10 +19,10 @@ from django.utils import timezone
 from apps.organisation.models import Unit
 from apps.statistics.counting import insert_leaf_rows, insert_unit_rows
 from apps.statistics.current_scores import rescore
+from apps.statistics.leaf_swap import FRESH_TABLE, fill_fresh_table, swap_in_fresh_table
 from apps.statistics.models import (
     COUNT_FIELDS,
     USAGE_COUNTS,
-    CurrentScore,
     DirtyLeaf,
     LeafCounts,
     ScoreSnapshot,
@@ -67,19 +67,21 @@ def tune_for_bulk_aggregation() -> None:
 AGGREGATE_TABLES = (LeafCounts._meta.db_table, UnitCounts._meta.db_table)
 
 
-def analyze_aggregates() -> None:
+def analyze_aggregates(*tables: str) -> None:
     """Fresh planner statistics after a bulk rewrite (PostgreSQL; inside the writing transaction, where
-    ANALYZE counts the transaction's own new rows as live and its deleted ones as dead)."""
+    ANALYZE counts the transaction's own new rows as live and its deleted ones as dead); ``tables``:
+    the aggregate tables unless named."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {', '.join(AGGREGATE_TABLES)}")
+            cursor.execute(f"ANALYZE {', '.join(tables or AGGREGATE_TABLES)}")
 
 
 def vacuum_aggregates() -> bool:
     """Reclaim the rows a full rewrite deleted (PostgreSQL, outside any transaction; else a no-op).
 
-    A rebuild deletes every leaf rather than truncating, so reads never wait for it; this turns the
-    old rows back into free space at once instead of whenever autovacuum gets to them.
+    A rebuild deletes the roll-up rows rather than truncating, so reads never wait for it (the leaves
+    are a fresh table swapped in, :mod:`.leaf_swap`); this turns the old rows back into free space at
+    once instead of whenever autovacuum gets to them.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
@@ -111,20 +113,26 @@ def _rebuild_all(on: dt.date) -> int:
     bounds = Dossier.objects.filter(received_on__isnull=False).aggregate(
         first=Min("received_on"), last=Max("received_on")
     )
-    LeafCounts.objects.all().delete()
-    UnitCounts.objects.all().delete()
-    CurrentScore.objects.all().delete()
     DirtyLeaf.objects.all().delete()
+    UnitCounts.objects.all().delete()
     if bounds["first"] is None:
+        LeafCounts.objects.all().delete()
         bump_version(everything=True)
         return 0
     periods = named_periods_between(bounds["first"], max(on, bounds["last"]))
     tune_for_bulk_aggregation()
     # One statement over every period: the dossier table is scanned once and each dossier's dated
     # events are summed (running_sums.py); then the roll-up, one grouped pass over the new leaves.
-    inserted = _execute(*insert_leaf_rows(periods, on))
-    units = _execute(*insert_unit_rows())
-    analyze_aggregates()
+    if connection.vendor == "postgresql":  # into a fresh table, swapped in at the end (leaf_swap.py)
+        inserted = fill_fresh_table(periods, on)
+        units = _execute(*insert_unit_rows(leaves=FRESH_TABLE))
+        analyze_aggregates(FRESH_TABLE, UnitCounts._meta.db_table)
+        swap_in_fresh_table()
+    else:
+        LeafCounts.objects.all().delete()
+        inserted = _execute(*insert_leaf_rows(periods, on))
+        units = _execute(*insert_unit_rows())
+        analyze_aggregates()
     bump_version(everything=True)
     logger.info("rebuilt %s leaf rows and %s unit rows over %s periods", inserted, units, len(periods))
     return inserted
