@@ -103,7 +103,7 @@ def database_now() -> dt.datetime:
 class RebuildRound:
     """One round of the rebuild benchmark, in seconds (and the rows each side wrote)."""
 
-    rebuild: float  # services.rebuild_all(vacuum=False): delete, leaves, roll-up, ANALYZE, commit
+    rebuild: float  # services.rebuild_all(vacuum=False): fresh leaf table, roll-up, ANALYZE, swap, commit
     vacuum: float  # services.vacuum_aggregates() right after, as rebuild_all() does by default
     project: float  # the rebuild's own counting SELECT into a temporary table
     plain: float  # PLAIN_BASELINE into a temporary table

@@ -319,7 +319,7 @@ class Command(BaseCommand):
             say("| " + " | ".join([row.name, *row.cells()]) + " |")
         say("")
         context = {
-            "rebuild: services.rebuild_all, delete + leaves + roll-up + ANALYZE (s)": [
+            "rebuild: services.rebuild_all, leaves into a fresh table + its indexes + roll-up + ANALYZE + swap (s)": [
                 r.rebuild for r in self.rounds
             ],
             "project baseline: the rebuild's SELECT into a temp table (s)": [r.project for r in self.rounds],
