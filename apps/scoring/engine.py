@@ -19,7 +19,7 @@ from typing import Any, Literal
 from django.utils.functional import lazy
 
 from apps.scoring.inputs import IndicatorInputs
-from apps.scoring.methodology import Group, IndicatorRule, Methodology, round_half_up
+from apps.scoring.methodology import Group, IndicatorRule, Methodology, reference, round_half_up
 
 Status = Literal["scored", "no_data", "not_applicable", "full_when_empty"]
 
@@ -67,7 +67,7 @@ class Score:
     @property
     def methodology(self) -> dict[str, Any]:
         """Which rules produced the number: a corrected revision changes past periods' scores too."""
-        return {"code": self.methodology_version, "revision": self.methodology_revision}
+        return reference(self.methodology_version, self.methodology_revision)
 
     @property
     def methodology_key(self) -> str:

@@ -165,6 +165,11 @@ class Methodology:
         """
         return f"{self.version} r{self.revision}"
 
+    @property
+    def reference(self) -> dict[str, Any]:
+        """How an answer names the rules that produced its figures (a score's ``methodology`` too)."""
+        return reference(self.version, self.revision)
+
     # -- loading ---------------------------------------------------------------------------------------
 
     @classmethod
@@ -251,6 +256,11 @@ class Methodology:
         Works on the exact fraction, so no intermediate Decimal division can shift a tie.
         """
         return round_half_up(Fraction(value), self.rounding_places)
+
+
+def reference(version: str, revision: int) -> dict[str, Any]:
+    """The rules behind a figure as answers name them: ``{"code": version, "revision": revision}``."""
+    return {"code": version, "revision": revision}
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:

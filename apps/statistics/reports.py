@@ -301,7 +301,7 @@ def rankings(
         "by": by,
         "kind": kind,
         "methodology_version": methodology.version if now else None,
-        "methodology": {"code": methodology.version, "revision": methodology.revision} if now else None,
+        "methodology": methodology.reference if now else None,
         "rows": rows,
         "summary": {
             "units": len(rows),
