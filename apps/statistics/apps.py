@@ -8,4 +8,6 @@ class StatisticsConfig(AppConfig):
     verbose_name = _("Live statistics and index scores")
 
     def ready(self) -> None:
-        from apps.statistics import signals  # noqa: F401  (connects the receivers)
+        from apps.statistics import signals
+
+        signals.connect()

@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from apps.catalogue.models import OnlineOffering
 from apps.catalogue.registers import record_offering
 from apps.core.actors import Actor
 from apps.dossiers import services
@@ -25,6 +26,7 @@ from apps.statistics.periods import PeriodKind, containing
 from apps.statistics.scores import SubtreeScorer
 from apps.statistics.selectors import current_scores, subtree_inputs
 from apps.statistics.snapshots import snapshot_closed_periods
+from apps.workcalendar.models import CalendarException
 from tests.factories import ProcedureVersionFactory
 from tests.helpers import FROZEN_NOW, vn
 from tests.statistics.test_statistics_api import supervisor  # noqa: F401  (fixture)
@@ -220,5 +222,34 @@ def test_a_failure_to_score_never_fails_the_drain(running, tree, procedure, monk
     assert not current_scores(month, TODAY).exists()
     assert "storing the running periods' scores failed" in caplog.text
     monkeypatch.undo()
+    stats.drain_dirty()
+    assert stored_rows(TODAY) == live_rows(TODAY)
+
+
+@pytest.mark.parametrize("change", ["offering", "procedure_version", "calendar_exception", "unit"])
+def test_any_edit_to_what_a_score_reads_makes_the_stored_scores_stale(
+    running, tree, procedure, calendar, change
+):
+    """However it is made (here straight through the ORM, as the admin or a fixture does), an edit to the
+    catalogue, the registers, the calendar or the organisation stops the stored rows from serving; the
+    next drain stores them again."""
+    week = containing(PeriodKind.WEEK, TODAY)
+    assert current_scores(week, TODAY).count() == Unit.objects.count()
+    if change == "offering":
+        OnlineOffering.objects.create(
+            unit=tree["c2"], procedure=procedure, level="full", valid_from=dt.date(2026, 1, 1)
+        )
+    elif change == "procedure_version":
+        version = procedure.versions.get()
+        version.fee = 0
+        version.save()
+    elif change == "calendar_exception":
+        CalendarException.objects.create(
+            calendar=calendar, date=dt.date(2026, 11, 25), is_working=False, name="t"
+        )
+    else:
+        tree["c2"].name = "Xã đổi tên"
+        tree["c2"].save()
+    assert not current_scores(week, TODAY).exists()
     stats.drain_dirty()
     assert stored_rows(TODAY) == live_rows(TODAY)
