@@ -199,8 +199,8 @@ class CurrentScore(models.Model):
     the midnight refresh for every unit), so a ranking of the current period reads a row per child
     instead of scoring the subtree (:mod:`apps.statistics.current_scores`). A row serves only while
     what it was scored under holds: the day unfinished dossiers were judged on, the methodology
-    revision and the aggregate epoch (a rebuild, a register change or a change of the organisation
-    moves it); otherwise the reader scores live.
+    revision and the aggregate epoch (a rebuild or an edit to the catalogue, the registers, the calendar
+    or the organisation moves it: :mod:`apps.statistics.signals`); otherwise the reader scores live.
     """
 
     unit = models.ForeignKey("organisation.Unit", on_delete=models.CASCADE, related_name="+")
@@ -235,7 +235,8 @@ class AggregateVersion(models.Model):
 
     version = models.BigIntegerField(default=0, help_text="Bumped by every drain, rebuild and refresh.")
     epoch = models.BigIntegerField(
-        default=0, help_text="Bumped only by a full rebuild: every period may change."
+        default=0,
+        help_text="Bumped by a full rebuild and by any edit to what a score reads besides the dossiers: every period may change.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
