@@ -222,7 +222,7 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
     recomputed, and every drain scores again the stored rows that no longer hold (:mod:`.current_scores`).
     Returns the number of (unit, period) pairs recomputed.
     """
-    started, total = time.monotonic(), 0
+    started, total, stored = time.monotonic(), 0, 0
     while True:
         with transaction.atomic():
             _serialise_drains()
@@ -234,14 +234,19 @@ def drain_dirty(*, batch: int = 5000, on: dt.date | None = None) -> int:
                 recompute(pairs, on=on)
             # The running periods' stored scores, beside the roll-up just written; with nothing dirty,
             # the rows a rebuild, a register change, a new unit or a new day left stale.
-            rescore(pairs, on or today())
+            stored += rescore(pairs, on or today())
             if pairs:
                 bump_version(periods={(kind, start) for _unit, kind, start in pairs})
         if not pairs:
             break
         total += len(pairs)
-    if total:
-        logger.info("recomputed %s dirty unit-periods in %.3f s", total, time.monotonic() - started)
+    if total or stored:
+        logger.info(
+            "recomputed %s dirty unit-periods and stored %s running scores in %.3f s",
+            total,
+            stored,
+            time.monotonic() - started,
+        )
     return total
 
 
