@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 
 from apps.core.actors import Actor
 from apps.dossiers import services as dossiers
@@ -162,11 +163,15 @@ def test_the_rebuild_command_checks_and_repairs(
     LeafCounts.objects.filter(pk=LeafCounts.objects.order_by("pk").first().pk).update(
         received=F("received") + 5
     )
-    with pytest.raises(CommandError, match="1 leaf rows differ"):
-        call_command("rebuild_statistics", "--check")
-    call_command("rebuild_statistics")
+    with translation.override("vi"):  # the deployment's language, LANGUAGE_CODE
+        with pytest.raises(CommandError, match="1 dòng số liệu chi tiết khác với lần tính lại toàn bộ"):
+            call_command("rebuild_statistics", "--check")
+        call_command("rebuild_statistics")
     out = capsys.readouterr().out
-    assert "3 received dossiers from 2026-11-03 to 2026-11-17" in out
-    assert "Statistics rebuilt." in out
-    call_command("rebuild_statistics", "--check")
-    assert "The live statistics equal a full rebuild." in capsys.readouterr().out
+    assert "3 hồ sơ đã tiếp nhận từ 2026-11-03 đến 2026-11-17" in out and "tuần" in out
+    assert "Đã tính lại số liệu thống kê." in out
+    with translation.override("en"):
+        call_command("rebuild_statistics", "--check")
+    out = capsys.readouterr().out
+    assert "3 received dossiers from 2026-11-03 to 2026-11-17" in out and "weeks" in out
+    assert "The live statistics equal a full rebuild." in out

@@ -9,21 +9,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.accounts import throttling
 
 
 class Command(BaseCommand):
-    help = "Forget the failed sign-ins of a user name and/or a client address."
+    @property
+    def help(self) -> str:  # type: ignore[override]  (argparse wants a str, in the active language)
+        return _("Forget the failed sign-ins of a user name and/or a client address.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--username", help="User name whose failures to forget.")
-        parser.add_argument("--address", help="Client address whose failures to forget (IPv6: its /64).")
+        parser.add_argument("--username", help=gettext_lazy("User name whose failures to forget."))
+        parser.add_argument(
+            "--address", help=gettext_lazy("Client address whose failures to forget (IPv6: its /64).")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         username, address = options["username"], options["address"]
         if not username and not address:
-            raise CommandError("Give --username, --address or both.")
+            raise CommandError(_("Give --username, --address or both."))
         throttling.unlock(username=username, address=address)
-        done = [f"user name {username!r}" if username else "", f"address {address}" if address else ""]
-        self.stdout.write(f"Sign-in failures forgotten for {' and '.join(d for d in done if d)}.")
+        if username and address:
+            done = _("Sign-in failures forgotten for user name %(username)s and address %(address)s.")
+        elif username:
+            done = _("Sign-in failures forgotten for user name %(username)s.")
+        else:
+            done = _("Sign-in failures forgotten for address %(address)s.")
+        self.stdout.write(done % {"username": repr(username), "address": address})

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.actors import Actor
 from apps.dossiers.services import bulk
@@ -99,30 +101,43 @@ READERS = {".csv": _csv_rows, ".jsonl": _jsonl_rows, ".ndjson": _jsonl_rows, ".x
 
 
 class Command(BaseCommand):
-    help = "Import dossiers and status events from a CSV, JSON-lines or XLSX file (streaming, set-based)."
+    @property
+    def help(self) -> str:  # type: ignore[override]  (argparse wants a str, in the active language)
+        return _(
+            "Import dossiers and status events from a CSV, JSON-lines or XLSX file (streaming, set-based)."
+        )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path")
-        parser.add_argument("--source", required=True, help="source_system of the rows (the sender's name).")
-        parser.add_argument("--scope", help="Unit code: reject rows outside this unit's subtree.")
-        parser.add_argument("--errors", help="Error report (CSV). Default: <file>.errors.csv")
+        parser.add_argument(
+            "--source", required=True, help=gettext_lazy("source_system of the rows (the sender's name).")
+        )
+        parser.add_argument(
+            "--scope", help=gettext_lazy("Unit code: reject rows outside this unit's subtree.")
+        )
+        parser.add_argument("--errors", help=gettext_lazy("Error report (CSV). Default: <file>.errors.csv"))
         parser.add_argument("--batch", type=int, default=5000)
-        parser.add_argument("--format", choices=["csv", "jsonl", "xlsx"], help="Default: from the extension.")
+        parser.add_argument(
+            "--format", choices=["csv", "jsonl", "xlsx"], help=gettext_lazy("Default: from the extension.")
+        )
         parser.add_argument("--quiet-progress", action="store_true")
 
     def handle(self, *args, **options) -> None:
         path = Path(options["path"])
         if not path.exists():
-            raise CommandError(f"{path} does not exist.")
+            raise CommandError(_("%(path)s does not exist.") % {"path": path})
         suffix = f".{options['format']}" if options["format"] else path.suffix.lower()
         reader = READERS.get(suffix)
         if reader is None:
-            raise CommandError(f"Unknown format {suffix!r}: use .csv, .jsonl or .xlsx (or --format).")
+            raise CommandError(
+                _("Unknown format %(suffix)s: use .csv, .jsonl or .xlsx (or --format).")
+                % {"suffix": repr(suffix)}
+            )
         scope_path = None
         if options["scope"]:
             unit = Unit.objects.filter(code=options["scope"]).first()
             if unit is None:
-                raise CommandError(f"Unknown unit {options['scope']!r}.")
+                raise CommandError(_("Unknown unit %(code)s.") % {"code": repr(options["scope"])})
             scope_path = unit.path
         batch_size = max(1, min(options["batch"], bulk.MAX_ITEMS))
         errors_path = Path(options["errors"] or f"{path}.errors.csv")
@@ -167,9 +182,20 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         rate = seen / elapsed if elapsed else 0
         self.stdout.write(
-            f"import_dossiers: {seen:,} rows in {elapsed:.1f} s ({rate:,.0f} rows/s): "
-            f"{totals['created']:,} created, {totals['updated']:,} updated, {totals['unchanged']:,} unchanged, "
-            f"{totals['rejected']:,} rejected (report: {errors_path})"
+            _(
+                "import_dossiers: %(rows)s rows in %(seconds)s s (%(rate)s rows/s): %(created)s created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected (report: %(report)s)"
+            )
+            % {
+                "rows": f"{seen:,}",
+                "seconds": f"{elapsed:.1f}",
+                "rate": f"{rate:,.0f}",
+                "created": f"{totals['created']:,}",
+                "updated": f"{totals['updated']:,}",
+                "unchanged": f"{totals['unchanged']:,}",
+                "rejected": f"{totals['rejected']:,}",
+                "report": errors_path,
+            }
         )
 
     def _progress(self, seen: int, started: float, quiet: bool, final: bool = False) -> None:

@@ -11,20 +11,34 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Max, Min
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.statistics import services
 from apps.statistics.models import LeafCounts
-from apps.statistics.periods import NAMED_KINDS
+from apps.statistics.periods import NAMED_KINDS, PeriodKind
+
+# How the summary names each kind's count of periods ("12 weeks"), in the active language.
+KIND_NAMES = {
+    PeriodKind.WEEK: lambda: _("weeks"),
+    PeriodKind.MONTH: lambda: _("months"),
+    PeriodKind.QUARTER: lambda: _("quarters"),
+    PeriodKind.YEAR: lambda: _("years"),
+}
 
 
 class Command(BaseCommand):
-    help = "Rebuild all statistics leaves from the dossiers (or --check them against a rebuild)."
+    @property
+    def help(self) -> str:  # type: ignore[override]  (argparse wants a str, in the active language)
+        return _("Rebuild all statistics leaves from the dossiers (or --check them against a rebuild).")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Compare the live leaves with a full rebuild computed and rolled back; exit 1 if they differ.",
+            help=gettext_lazy(
+                "Compare the live leaves with a full rebuild computed and rolled back; exit 1 if they differ."
+            ),
         )
 
     def handle(self, *args, check: bool = False, **options) -> None:
@@ -35,18 +49,28 @@ class Command(BaseCommand):
             dossiers=Count("id"), first=Min("received_on"), last=Max("received_on")
         )
         if facts["first"] is None:
-            self.stdout.write("No received dossiers: every statistic is empty.")
+            self.stdout.write(_("No received dossiers: every statistic is empty."))
         else:
             last = max(services.today(), facts["last"])
             periods = services.named_periods_between(facts["first"], last)
             by_kind = ", ".join(
-                f"{sum(1 for p in periods if p.kind == kind)} {kind.value}s" for kind in NAMED_KINDS
+                f"{sum(1 for p in periods if p.kind == kind)} {KIND_NAMES[kind]()}" for kind in NAMED_KINDS
             )
             self.stdout.write(
-                f"{facts['dossiers']} received dossiers from {facts['first']} to {facts['last']}; "
-                f"{len(periods)} periods up to {last} ({by_kind})."
+                _(
+                    "%(dossiers)s received dossiers from %(first)s to %(last)s; %(periods)s periods up to "
+                    "%(until)s (%(by_kind)s)."
+                )
+                % {
+                    "dossiers": facts["dossiers"],
+                    "first": facts["first"],
+                    "last": facts["last"],
+                    "periods": len(periods),
+                    "until": last,
+                    "by_kind": by_kind,
+                }
             )
-        self.stdout.write(f"{services.pending_marks()} dirty marks pending.")
+        self.stdout.write(_("%(marks)s dirty marks pending.") % {"marks": services.pending_marks()})
         if check:
             self._check(started)
         else:
@@ -54,20 +78,29 @@ class Command(BaseCommand):
 
     def _rebuild(self, started: float) -> None:
         before = LeafCounts.objects.count()
-        self.stdout.write(f"Rebuilding ({before} leaf rows now)…")
+        self.stdout.write(_("Rebuilding (%(rows)s leaf rows now)…") % {"rows": before})
         rows = services.rebuild_all()
-        self.stdout.write(f"Rebuilt {rows} leaf rows in {time.monotonic() - started:.1f} s.")
-        drained = services.drain_dirty()
+        seconds = f"{time.monotonic() - started:.1f}"
+        self.stdout.write(
+            _("Rebuilt %(rows)s leaf rows in %(seconds)s s.") % {"rows": rows, "seconds": seconds}
+        )
+        drained = services.drain_dirty()  # also stores the running periods' scores (current_scores.py)
         if drained:
-            self.stdout.write(f"Recomputed {drained} unit-periods changed during the rebuild.")
-        self.stdout.write(self.style.SUCCESS("Statistics rebuilt."))
+            self.stdout.write(
+                _("Recomputed %(pairs)s unit-periods changed during the rebuild.") % {"pairs": drained}
+            )
+        self.stdout.write(self.style.SUCCESS(_("Statistics rebuilt.")))
 
     def _check(self, started: float) -> None:
-        self.stdout.write("Comparing the live leaves with a full rebuild (rolled back)…")
+        self.stdout.write(_("Comparing the live leaves with a full rebuild (rolled back)…"))
         differing = services.differences_from_rebuild()
-        self.stdout.write(f"{differing} leaf rows differ ({time.monotonic() - started:.1f} s).")
+        seconds = f"{time.monotonic() - started:.1f}"
+        self.stdout.write(
+            _("%(rows)s leaf rows differ (%(seconds)s s).") % {"rows": differing, "seconds": seconds}
+        )
         if differing:
             raise CommandError(
-                f"{differing} leaf rows differ from a full rebuild; run rebuild_statistics to repair them."
+                _("%(rows)s leaf rows differ from a full rebuild; run rebuild_statistics to repair them.")
+                % {"rows": differing}
             )
-        self.stdout.write(self.style.SUCCESS("The live statistics equal a full rebuild."))
+        self.stdout.write(self.style.SUCCESS(_("The live statistics equal a full rebuild.")))
