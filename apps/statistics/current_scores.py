@@ -9,9 +9,10 @@ roll-up (:func:`rescore`):
 - dossiers and petitions dirty (unit, period) pairs: the drain re-scores those units and their
   ancestors right after recomputing their roll-up rows;
 - a rebuild, or an edit to the catalogue, the registers, the calendar or the organisation
-  (:mod:`.signals`), moves the epoch every row carries, and the midnight refresh starts a new judgement
-  day: the rows no longer hold, and the next drain (the beat sweeper runs one every 2 seconds) scores
-  them again;
+  (:mod:`.signals`), moves the epoch every row carries, and a new day judges unfinished dossiers anew:
+  the rows no longer hold, and the next drain (the beat sweeper runs one every 2 seconds) scores them
+  again; the midnight refresh, which rewrites the roll-up judged on the new day, scores every unit
+  again in its own transaction;
 - a unit without a row (new, or never scored) is scored by the next drain too.
 
 The reader (:func:`apps.statistics.selectors.current_scores`) serves a row only while its judgement

@@ -304,6 +304,10 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
             model.objects.filter(period_kind=period.kind.value, period_start=period.start).delete()
     inserted = _execute(*insert_leaf_rows(periods, on))
     _execute(*insert_unit_rows(periods))
+    # Every unit's running scores, judged on the new day like the roll-up just written: a drain since
+    # midnight may have stored them from the roll-up still judged on the day before.
+    unit_ids = list(Unit.objects.values_list("pk", flat=True))
+    rescore([(unit_id, p.kind.value, p.start) for unit_id in unit_ids for p in periods], on)
     bump_version(periods={(p.kind.value, p.start) for p in periods})
     return inserted
 

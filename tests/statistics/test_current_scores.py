@@ -200,6 +200,25 @@ def test_a_new_day_is_scored_anew_and_ended_periods_are_dropped(running, frozen_
     }
 
 
+def test_the_midnight_refresh_scores_every_unit_again_on_the_new_day(running, tree, procedure, frozen_clock):
+    """A drain between midnight and the refresh stores scores from the roll-up still judged on the day
+    before; the refresh, which judges unfinished dossiers on the new day, must store them again."""
+    services.receive_dossier(  # due Tuesday the 24th: in time on Monday, overdue from Wednesday
+        procedure=procedure, receiving_unit=tree["c1"], actor=S, received_at=vn(2026, 11, 19, 9)
+    )
+    stats.drain_dirty()
+    week = containing(PeriodKind.WEEK, TODAY)
+    c1_week = CurrentScore.objects.filter(unit=tree["c1"], period_kind="week", period_start=week.start)
+    on_time_monday = c1_week.get().inputs["dossiers_on_time"]
+    wednesday = TODAY + dt.timedelta(days=2)
+    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(days=2))
+    stats.drain_dirty()  # just after midnight: rows stamped Wednesday, from Monday's judgement
+    assert c1_week.get().judged_on == wednesday and c1_week.get().inputs["dossiers_on_time"] == on_time_monday
+    stats.refresh_current_periods(on=wednesday)
+    assert c1_week.get().inputs["dossiers_on_time"] == on_time_monday - 1
+    assert stored_rows(wednesday) == live_rows(wednesday)
+
+
 def test_a_failure_to_score_never_fails_the_drain(running, tree, procedure, monkeypatch, caplog):
     """The roll-up the drain recomputes is committed even when storing the scores fails; the rows are
     left stale (readers score live) and the next drain stores them."""
