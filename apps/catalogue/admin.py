@@ -21,7 +21,9 @@ from apps.catalogue.models import (
     PublicationDecision,
     PublishedProcedure,
 )
-from apps.catalogue.registers import decision_problems, offering_problems
+from apps.catalogue.registers import decision_problems, offering_problems, register_edited
+from apps.organisation.models import Unit
+from apps.organisation.selectors import top_unit
 
 _OPEN_END = dt.date.max
 
@@ -247,6 +249,29 @@ class PublicationDecisionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(procedure_total=Count("items"))
 
+    # The services (apps/catalogue/registers.py) drop the filed scores a change makes stale; an edit here
+    # (the decision or its listed procedures, saved after it) must too, from the earlier date involved.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        decision = form.instance
+        before = form.initial.get("authority") if change else None
+        authorities = [decision.authority, *Unit.objects.filter(pk=before)]
+        register_edited(
+            authorities, [decision.decided_on, form.initial.get("decided_on") if change else None]
+        )
+
+    def delete_model(self, request, obj: PublicationDecision) -> None:
+        super().delete_model(request, obj)
+        register_edited([obj.authority], [obj.decided_on])
+
+    def delete_queryset(self, request, queryset) -> None:
+        gone = [
+            (decision.authority, decision.decided_on) for decision in queryset.select_related("authority")
+        ]
+        super().delete_queryset(request, queryset)
+        for authority, decided_on in gone:
+            register_edited([authority], [decided_on])
+
     @admin.display(description="procedures", ordering="procedure_total")
     def procedure_count(self, obj: PublicationDecision) -> int:
         return obj.procedure_total
@@ -285,3 +310,25 @@ class OnlineOfferingAdmin(admin.ModelAdmin):
     date_hierarchy = "valid_from"
     autocomplete_fields = ("unit", "procedure")
     show_full_result_count = False
+
+    # As for decisions: any field may change here, so the filed scores are stale from the earlier start
+    # involved, in the offering's province and, when it moved, in its former one.
+    def save_model(self, request, obj: OnlineOffering, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        before = Unit.objects.filter(pk=form.initial.get("unit")) if change else []
+        register_edited(
+            [top_unit(unit) for unit in (obj.unit, *before)],
+            [obj.valid_from, form.initial.get("valid_from") if change else None],
+        )
+
+    def delete_model(self, request, obj: OnlineOffering) -> None:
+        super().delete_model(request, obj)
+        register_edited([top_unit(obj.unit)], [obj.valid_from])
+
+    def delete_queryset(self, request, queryset) -> None:
+        gone = [
+            (top_unit(offering.unit), offering.valid_from) for offering in queryset.select_related("unit")
+        ]
+        super().delete_queryset(request, queryset)
+        for authority, valid_from in gone:
+            register_edited([authority], [valid_from])

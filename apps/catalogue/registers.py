@@ -130,6 +130,16 @@ def _scores_stale(authority: Unit, first_day: dt.date) -> None:
     register_changed(authority, first_day)
 
 
+def register_edited(authorities: Iterable[Unit], days: Iterable[dt.date | None]) -> None:
+    """An entry saved or deleted outside the services below (the admin edits any field): the filed
+    scores of each province or ministry involved are stale from the earliest day involved on."""
+    first_day = min((day for day in days if day is not None), default=None)
+    if first_day is None:
+        return
+    for authority in {unit.pk: unit for unit in authorities}.values():
+        _scores_stale(authority, first_day)
+
+
 # ---- writes -------------------------------------------------------------------------------------
 
 
