@@ -195,8 +195,8 @@ class ScoreSnapshot(models.Model):
 class CurrentScore(models.Model):
     """A running week's, month's, quarter's or year's score of one unit, as of the aggregates beside it.
 
-    Written by the drain in the transaction that recomputed the unit's roll-up (and by the rebuild and
-    the midnight refresh for every unit), so a ranking of the current period reads a row per child
+    Written by the drain in the transaction that recomputed the unit's roll-up (and by the midnight
+    refresh for every unit), so a ranking of the current period reads a row per child
     instead of scoring the subtree (:mod:`apps.statistics.current_scores`). A row serves only while
     what it was scored under holds: the day unfinished dossiers were judged on, the methodology
     revision and the aggregate epoch (a rebuild or an edit to the catalogue, the registers, the calendar

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.organisation.models import Unit
 from apps.statistics.counting import insert_leaf_rows, insert_unit_rows
-from apps.statistics.current_scores import rescore
+from apps.statistics.current_scores import rescore, running_periods
 from apps.statistics.leaf_swap import FRESH_TABLE, fill_fresh_table, swap_in_fresh_table
 from apps.statistics.models import (
     COUNT_FIELDS,
@@ -297,7 +297,7 @@ def refresh_current_periods(*, on: dt.date | None = None) -> int:
     """Recompute every unit's leaves for the periods containing ``on`` (run just after midnight)."""
     on = on or today()
     _serialise_drains()
-    periods = [containing(kind, on) for kind in NAMED_KINDS]
+    periods = running_periods(on)
     tune_for_bulk_aggregation()  # every unit's dossiers, like the rebuild
     for period in periods:
         for model in (LeafCounts, UnitCounts):

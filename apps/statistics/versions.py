@@ -33,10 +33,6 @@ def bump_version(*, periods: Iterable[tuple[str, dt.date]] = (), everything: boo
             )
 
 
-def current_version() -> int:
-    return AggregateVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-
-
 def cache_key_for(period: Period) -> tuple[int, ...]:
     """What a cached result for ``period`` depends on: any change for a date range (computed live from
     the dossiers), only a rebuild or that period's own recomputation for a named period."""
@@ -48,5 +44,6 @@ def cache_key_for(period: Period) -> tuple[int, ...]:
 
 
 def current_epoch() -> int:
-    """Moved by a rebuild, a register change or a change of the organisation: every score may differ."""
+    """Moved by a rebuild and by any edit to what a score reads besides the dossiers (:mod:`.signals`):
+    every score may differ."""
     return AggregateVersion.objects.filter(pk=1).values_list("epoch", flat=True).first() or 0

@@ -20,10 +20,10 @@ from apps.statistics.periods import NAMED_KINDS, PeriodKind
 
 # How the summary names each kind's count of periods ("12 weeks"), in the active language.
 KIND_NAMES = {
-    PeriodKind.WEEK: lambda: _("weeks"),
-    PeriodKind.MONTH: lambda: _("months"),
-    PeriodKind.QUARTER: lambda: _("quarters"),
-    PeriodKind.YEAR: lambda: _("years"),
+    PeriodKind.WEEK: gettext_lazy("weeks"),
+    PeriodKind.MONTH: gettext_lazy("months"),
+    PeriodKind.QUARTER: gettext_lazy("quarters"),
+    PeriodKind.YEAR: gettext_lazy("years"),
 }
 
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             last = max(services.today(), facts["last"])
             periods = services.named_periods_between(facts["first"], last)
             by_kind = ", ".join(
-                f"{sum(1 for p in periods if p.kind == kind)} {KIND_NAMES[kind]()}" for kind in NAMED_KINDS
+                f"{sum(1 for p in periods if p.kind == kind)} {KIND_NAMES[kind]}" for kind in NAMED_KINDS
             )
             self.stdout.write(
                 _(
