@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -24,8 +24,10 @@ from apps.organisation.models import Unit
 from apps.statistics import reports
 from apps.statistics import services as stats
 from apps.statistics.counting import select_leaf_rows
+from apps.statistics.leaf_swap import copy_live_into_fresh_table
 from apps.statistics.models import LeafCounts, UnitCounts
 from apps.statistics.periods import Period, PeriodKind, containing
+from apps.statistics.running_sums import PER_DOSSIER
 from apps.statistics.scores import SubtreeScorer
 from apps.statistics.selectors import subtree_inputs
 from apps.statistics.snapshots import BACKFILL, snapshot_closed_periods
@@ -42,17 +44,51 @@ PLAIN_BASELINE = (
 )
 
 
-def timed_table(sql: str, params: list) -> tuple[float, int]:
-    """Seconds and rows of ``CREATE TEMP TABLE … AS`` the query under the rebuild's own session settings
-    (serial, as an ``INSERT … SELECT`` always is), rolled back: a like-for-like baseline."""
-    with transaction.atomic(), connection.cursor() as cursor:
+def counting_floor(today: dt.date) -> tuple[str, dict]:
+    """One grouped scan summing each per-dossier figure the rebuild's counting sums (running_sums'
+    ``PER_DOSSIER``), per unit × procedure × week of receipt.
+
+    Why: it is a strict part of the rebuild's counting (it dates no end, carries nothing from period to
+    period, has no month, quarter or year, and its rows are thrown away), so its time over the plain
+    GROUP BY is a floor under the rebuild's, however the rest is counted."""
+    sums = ", ".join(f"SUM({expression}) AS {name}" for name, expression in PER_DOSSIER.items())
+    sql = (
+        "SELECT d.handling_unit_id, d.procedure_id, date_trunc('week', d.received_on::timestamp) AS week,"
+        f" COUNT(*) AS dossiers, {sums}"
+        " FROM dossiers_dossier d JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
+        " WHERE d.status NOT IN (1, 3) AND d.received_on IS NOT NULL GROUP BY 1, 2, 3"
+    )
+    return sql, {"today": today}
+
+
+def _timed_rolled_back(work: Callable[[], int]) -> tuple[float, int]:
+    """Seconds and rows of ``work`` under the rebuild's own session settings (serial, as an
+    ``INSERT … SELECT`` always is), in a transaction rolled back afterwards."""
+    with transaction.atomic():
         stats.tune_for_bulk_aggregation()
         started = time.monotonic()
-        cursor.execute(f"CREATE TEMP TABLE bench_baseline AS {sql}", params)
+        rows = work()
         elapsed = time.monotonic() - started
-        rows = cursor.rowcount
         transaction.set_rollback(True)
     return elapsed, rows
+
+
+def timed_table(sql: str, params: Sequence | Mapping) -> tuple[float, int]:
+    """Seconds and rows of ``CREATE TEMP TABLE … AS`` the query, rolled back: a like-for-like baseline."""
+
+    def create() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE bench_baseline AS {sql}", params)
+            return cursor.rowcount
+
+    return _timed_rolled_back(create)
+
+
+def timed_leaf_write() -> tuple[float, int]:
+    """Seconds and rows of writing the live leaves again as the rebuild writes them (a fresh table and
+    its two indexes), counting nothing, rolled back: the floor under any rebuild of these leaves,
+    however it counts them."""
+    return _timed_rolled_back(copy_live_into_fresh_table)
 
 
 def rebuild_periods() -> list[Period]:
@@ -107,6 +143,8 @@ class RebuildRound:
     vacuum: float  # services.vacuum_aggregates() right after, as rebuild_all() does by default
     project: float  # the rebuild's own counting SELECT into a temporary table
     plain: float  # PLAIN_BASELINE into a temporary table
+    write: float  # the rebuilt leaves written again, counting nothing (timed_leaf_write)
+    counting: float  # counting_floor into a temporary table
     leaf_rows: int
     unit_rows: int
     project_rows: int
@@ -125,18 +163,29 @@ class RebuildRound:
     def over_plain(self) -> float:
         return self.rebuild / self.plain
 
+    @property
+    def write_over_plain(self) -> float:
+        return self.write / self.plain
+
+    @property
+    def counting_over_plain(self) -> float:
+        return self.counting / self.plain
+
 
 def measure_rebuild_round(*, compare: Mapping[str, object] | None = None) -> RebuildRound:
     """Both baselines, then the real rebuild and its VACUUM, all serial, over the same dossiers.
 
     The project baseline is the SELECT the rebuild inserts (``select_leaf_rows`` as the rebuild calls
     it); ``compare`` times that SELECT again with these keyword options (another way to count the same
-    rows). The rebuild is timed without its VACUUM (a baseline does not vacuum either: like for like),
-    which is timed on its own; the leaf table's health is read after each."""
+    rows); :func:`counting_floor` is timed beside them. The rebuild is timed without its VACUUM (a
+    baseline does not vacuum either: like for like), which is timed on its own; the leaf table's health
+    is read after each. Last, the rebuilt leaves are written again without counting
+    (:func:`timed_leaf_write`), after the health is read."""
     periods, today = rebuild_periods(), stats.today()
     project, project_rows = timed_table(*select_leaf_rows(periods, today))
     compared = timed_table(*select_leaf_rows(periods, today, **compare))[0] if compare else None
     plain, plain_rows = timed_table(PLAIN_BASELINE, [])
+    counting, _rows = timed_table(*counting_floor(today))
     begun = database_now()
     started = time.monotonic()
     leaf_rows = stats.rebuild_all(vacuum=False)
@@ -147,11 +196,14 @@ def measure_rebuild_round(*, compare: Mapping[str, object] | None = None) -> Reb
     stats.vacuum_aggregates()
     vacuum = time.monotonic() - started
     after_vacuum = table_health(leaves)
+    write, _rows = timed_leaf_write()
     return RebuildRound(
         rebuild=rebuild,
         vacuum=vacuum,
         project=project,
         plain=plain,
+        write=write,
+        counting=counting,
         leaf_rows=leaf_rows,
         unit_rows=UnitCounts.objects.count(),
         project_rows=project_rows,

@@ -36,13 +36,25 @@ def _unique_constraint() -> tuple[str, list[str]]:
 
 def fill_fresh_table(periods: Sequence[Period], on: dt.date) -> int:
     """Create the fresh table, insert every leaf row of ``periods`` and index it; returns the rows."""
+    return _fill_fresh_table(*insert_leaf_rows(periods, on, table=FRESH_TABLE))
+
+
+def copy_live_into_fresh_table() -> int:
+    """Fill and index the fresh table with a copy of the live leaves, counting nothing; returns the rows.
+
+    Why: what writing the leaves costs on its own, the floor under any rebuild of them, which the
+    rebuild benchmark sets beside its baselines (the caller rolls back; nothing is swapped in)."""
+    return _fill_fresh_table(f"INSERT INTO {FRESH_TABLE} SELECT * FROM {LEAF_TABLE}", [])
+
+
+def _fill_fresh_table(insert: str, params: list) -> int:
     _name, unique_columns = _unique_constraint()
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE {FRESH_TABLE} (LIKE {LEAF_TABLE}"
             " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
         )
-        cursor.execute(*insert_leaf_rows(periods, on, table=FRESH_TABLE))
+        cursor.execute(insert, params)
         inserted = cursor.rowcount
         cursor.execute(f"CREATE UNIQUE INDEX {FRESH_TABLE}_pk ON {FRESH_TABLE} (id)")
         cursor.execute(

@@ -6,6 +6,7 @@ here the command must run end to end, print every row of the table, and add no d
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import io
 
@@ -14,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.dossiers.models import Dossier
+from apps.statistics.benchmarking import counting_floor
 from apps.statistics.models import LeafCounts, UnitCounts
 
 ROWS = [
@@ -23,6 +25,8 @@ ROWS = [
     "children, this month (the drain's stored scores), uncached, p95 (ms)",
     "children, this month, stored scores set aside (scored live), p95 (ms): the fallback",
     "full rebuild ÷ plain serial per-unit × month GROUP BY, 4 counts",
+    "writing the rebuilt leaves alone (fresh table + its 2 indexes, no counting) ÷ the same plain GROUP BY",
+    "the per-dossier counts alone (one grouped scan: each per-dossier figure the rebuild sums,",
     "rebuild ÷ the project's own baseline (its SELECT), serial, like for like",
     "dossier list, ms per row (fetch + serialization",
     "`?overdue=true` first page, p50 (ms)",
@@ -74,3 +78,22 @@ def test_refuses_other_databases(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="PostgreSQL"):
         call_command("bench_targets")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_counting_floor_sums_every_counted_dossier_once_by_week_of_receipt(calendar):
+    """The floor row's query: each dossier the rebuild counts lands in exactly one unit × procedure ×
+    week group, with the per-dossier figures the rebuild sums."""
+    call_command("loaddata", "units", "procedures", verbosity=0)
+    call_command("generate_bulk", "--dossiers", "300", "--days", "120", stdout=io.StringIO())
+    counted = Dossier.objects.exclude(status__in=[1, 3]).exclude(received_on=None)
+    sql, params = counting_floor(dt.date(2026, 11, 30))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM(dossiers), SUM(online), SUM(early), COUNT(*) FROM ({sql}) f", params)
+        dossiers, online, early, groups = cursor.fetchone()
+    assert dossiers == counted.count() > 0
+    assert online == counted.filter(channel=2).count()
+    assert early == counted.filter(timeliness="early").count()
+    weeks = {(d.handling_unit_id, d.procedure_id, d.received_on.isocalendar()[:2]) for d in counted}
+    assert groups == len(weeks)

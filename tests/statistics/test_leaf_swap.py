@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from apps.dossiers import services
 from apps.statistics import leaf_swap
 from apps.statistics import services as stats
+from apps.statistics.benchmarking import timed_leaf_write
 from apps.statistics.counting import LEAF_TABLE
 from apps.statistics.models import LeafCounts
 from tests.helpers import vn
@@ -83,3 +84,24 @@ def test_a_rebuild_that_fails_leaves_the_live_table_alone(activity, monkeypatch)
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [leaf_swap.FRESH_TABLE])
         assert cursor.fetchone()[0] is None  # the fresh table went with the rolled-back transaction
+
+
+def test_the_benchmark_floor_writes_the_live_leaves_again_and_leaves_nothing_behind(activity):  # noqa: F811
+    """bench_targets' floor row: the live leaves written into an indexed fresh table, rolled back."""
+    before, table = catalogue()
+    kept = leaves()
+    with transaction.atomic():
+        written = leaf_swap.copy_live_into_fresh_table()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), sum(received) FROM {leaf_swap.FRESH_TABLE}")
+            assert cursor.fetchone() == (len(kept), sum(kept.values()))
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", [leaf_swap.FRESH_TABLE])
+            assert cursor.fetchone()[0] == 2  # indexed as the rebuild indexes it
+        transaction.set_rollback(True)
+    assert written == len(kept) > 0
+    seconds, rows = timed_leaf_write()
+    assert rows == len(kept) and seconds > 0
+    assert catalogue() == [before, table] and leaves() == kept
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [leaf_swap.FRESH_TABLE])
+        assert cursor.fetchone()[0] is None

@@ -11,7 +11,9 @@ later pays for what came before:
    indexes of ``dossiers_dossier``.
 2. The statistics rebuild, the project's own (``services.rebuild_all``, what ``rebuild_statistics`` runs),
    against its own SELECT and a plain GROUP BY, all serial; the leaf table's dead rows and analyse time
-   after the rebuild and its VACUUM.
+   after the rebuild and its VACUUM; and, against the same plain GROUP BY, two floors under any rebuild:
+   the per-dossier counts alone (one grouped scan, no period logic) and the rebuilt leaves written again
+   without counting them.
 3. Score and rankings of the province, uncached, p95 over ``--requests``, after the nightly snapshot task
    and, as gunicorn's ``post_worker_init`` does, ``gc.freeze()`` once the warm-up requests are done:
    last month (a closed month's ranking reads the children's snapshots) and this month (the running
@@ -169,6 +171,18 @@ class Command(BaseCommand):
                 " p95 (ms): the fallback"
             ),
             "plain": Row("full rebuild ÷ plain serial per-unit × month GROUP BY, 4 counts", **_ratio(2.5)),
+            "write": Row(
+                "writing the rebuilt leaves alone (fresh table + its 2 indexes, no counting) ÷ the same"
+                " plain GROUP BY: the floor under any rebuild of these leaves",
+                digits=2,
+                suffix="×",
+            ),
+            "counting": Row(
+                "the per-dossier counts alone (one grouped scan: each per-dossier figure the rebuild sums,"
+                " by unit × procedure × week of receipt) ÷ the same plain GROUP BY: a floor under its counting",
+                digits=2,
+                suffix="×",
+            ),
             "project": Row(
                 "rebuild ÷ the project's own baseline (its SELECT), serial, like for like", **_ratio(1.5)
             ),
@@ -249,12 +263,16 @@ class Command(BaseCommand):
             measured = stats_bench.measure_rebuild_round()
             self.rounds.append(measured)
             self.rows["plain"].values.append(measured.over_plain)
+            self.rows["write"].values.append(measured.write_over_plain)
+            self.rows["counting"].values.append(measured.counting_over_plain)
             self.rows["project"].values.append(measured.over_project)
             self.rows["dead"].values.append(measured.leaves_after_vacuum.dead)
             self.rows["analysed"].values.append(measured.analysed)
             self.progress(
                 f"  rebuild {measured.rebuild:.2f} s ({measured.leaf_rows:,} leaf rows), project baseline "
                 f"{measured.project:.2f} s, plain GROUP BY {measured.plain:.2f} s, "
+                f"the per-dossier counts alone {measured.counting:.2f} s, "
+                f"the leaves written alone {measured.write:.2f} s, "
                 f"VACUUM {measured.vacuum:.2f} s; leaf dead rows {measured.leaves_after_rebuild.dead:,} "
                 f"before VACUUM, {measured.leaves_after_vacuum.dead:,} after"
             )
@@ -324,6 +342,12 @@ class Command(BaseCommand):
             ],
             "project baseline: the rebuild's SELECT into a temp table (s)": [r.project for r in self.rounds],
             "plain GROUP BY into a temp table (s)": [r.plain for r in self.rounds],
+            "the per-dossier counts alone: one grouped scan by unit × procedure × week (s)": [
+                r.counting for r in self.rounds
+            ],
+            "the rebuilt leaves written again alone: fresh table + its 2 indexes, no counting (s)": [
+                r.write for r in self.rounds
+            ],
             "VACUUM (ANALYZE) after the rebuild (s)": [r.vacuum for r in self.rounds],
             "leaf table n_dead_tup right after the rebuild, before VACUUM": [
                 r.leaves_after_rebuild.dead for r in self.rounds
