@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 
-_UNIT_AND_ROLE = ("Unit and role", {"fields": ("unit", "role")})
+_UNIT_AND_ROLE = (_("Unit and role"), {"fields": ("unit", "role")})
 
 
 @admin.register(User)
@@ -15,7 +16,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, _UNIT_AND_ROLE)
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        ("Unit and role", {"classes": ("wide",), "fields": ("unit", "role")}),
+        (_("Unit and role"), {"classes": ("wide",), "fields": ("unit", "role")}),
     )
     list_display = (*DjangoUserAdmin.list_display, "unit", "role")
     list_filter = (*DjangoUserAdmin.list_filter, "role", "unit__kind")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -16,9 +17,14 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     unit = models.ForeignKey(
-        "organisation.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        "organisation.Unit",
+        verbose_name=pgettext_lazy("user", "unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLERK)
+    role = models.CharField(verbose_name=_("role"), max_length=16, choices=Role.choices, default=Role.CLERK)
 
     def __str__(self) -> str:
         return self.username

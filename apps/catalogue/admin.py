@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.catalogue.models import (
     CONTENT_PARTS,
@@ -55,7 +57,7 @@ class ProcedureVersionForm(forms.ModelForm):
         cleaned = super().clean()
         valid_from, valid_to = cleaned.get("valid_from"), cleaned.get("valid_to")
         if valid_from and valid_to and valid_to < valid_from:
-            self.add_error("valid_to", "The last day cannot be before the first day.")
+            self.add_error("valid_to", _("The last day cannot be before the first day."))
         return cleaned
 
 
@@ -73,7 +75,8 @@ class StandaloneProcedureVersionForm(ProcedureVersionForm):
         for other in others:
             if _overlap(valid_from, cleaned.get("valid_to"), other.valid_from, other.valid_to):
                 raise ValidationError(
-                    f"Overlaps the version valid from {other.valid_from} (close that one first)."
+                    _("Overlaps the version valid from %(day)s (close that one first).")
+                    % {"day": other.valid_from}
                 )
         return cleaned
 
@@ -94,7 +97,10 @@ class VersionFormSet(forms.BaseInlineFormSet):
         ranges.sort()
         for (a_from, a_to), (b_from, b_to) in pairwise(ranges):
             if _overlap(a_from, a_to, b_from, b_to):
-                raise ValidationError(f"The versions starting {a_from} and {b_from} overlap.")
+                raise ValidationError(
+                    _("The versions starting %(first)s and %(second)s overlap.")
+                    % {"first": a_from, "second": b_from}
+                )
 
 
 class ProcedureVersionInline(admin.StackedInline):
@@ -107,7 +113,7 @@ class ProcedureVersionInline(admin.StackedInline):
     fieldsets = (
         (None, {"fields": (("valid_from", "valid_to"), "name", ("field", "level", "audience"))}),
         (
-            "Time limit, fee and online service",
+            _("Time limit, fee and online service"),
             {
                 "fields": (
                     ("time_limit", "time_unit", "online_time_limit"),
@@ -136,7 +142,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("versions")
 
-    @admin.display(description="name (version in force today)")
+    @admin.display(description=_("name (version in force today)"))
     def current_name(self, obj: Procedure) -> str:
         today = timezone.localdate()
         versions = sorted(obj.versions.all(), key=lambda v: v.valid_from, reverse=True)
@@ -145,7 +151,7 @@ class ProcedureAdmin(admin.ModelAdmin):
                 return version.name
         return "— no version in force —"
 
-    @admin.display(description="versions")
+    @admin.display(description=_("versions"))
     def version_count(self, obj: Procedure) -> int:
         return len(obj.versions.all())
 
@@ -187,7 +193,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
         *ProcedureVersionInline.fieldsets[1:],
     )
 
-    @admin.display(description="name", ordering="name")
+    @admin.display(description=pgettext_lazy("procedure version", "name"), ordering="name")
     def short_name(self, obj: ProcedureVersion) -> str:
         return obj.name if len(obj.name) <= 80 else obj.name[:79] + "…"
 
@@ -197,7 +203,7 @@ class PublishedProcedureForm(forms.ModelForm):
         choices=[(part, part.replace("_", " ")) for part in CONTENT_PARTS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="The content parts published for this procedure (all 7 = complete).",
+        help_text=_("The content parts published for this procedure (all 7 = complete)."),
     )
 
     class Meta:
@@ -272,7 +278,7 @@ class PublicationDecisionAdmin(admin.ModelAdmin):
         for authority, decided_on in gone:
             register_edited([authority], [decided_on])
 
-    @admin.display(description="procedures", ordering="procedure_total")
+    @admin.display(description=_("procedures"), ordering="procedure_total")
     def procedure_count(self, obj: PublicationDecision) -> int:
         return obj.procedure_total
 

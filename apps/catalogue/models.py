@@ -10,14 +10,16 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Field(models.Model):
     """A field of administration (lĩnh vực), e.g. land, civil status, business registration."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=255)
+    code = models.CharField(verbose_name=pgettext_lazy("field", "code"), max_length=32, unique=True)
+    name = models.CharField(verbose_name=pgettext_lazy("field", "name"), max_length=255)
 
     class Meta:
         verbose_name = _("field")
@@ -60,7 +62,7 @@ CONTENT_PARTS = ("name", "sequence", "method", "components", "time_limit", "subj
 class Procedure(models.Model):
     """The stable identity of a procedure; everything that can change lives on its versions."""
 
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(verbose_name=pgettext_lazy("procedure", "code"), max_length=32, unique=True)
 
     class Meta:
         verbose_name = _("procedure")
@@ -82,30 +84,53 @@ class ProcedureVersionQuerySet(models.QuerySet["ProcedureVersion"]):
 
 
 class ProcedureVersion(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
-    valid_from = models.DateField()
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="versions"
+    )
+    valid_from = models.DateField(verbose_name=pgettext_lazy("procedure version", "valid from"))
     valid_to = models.DateField(
-        null=True, blank=True, help_text="Last day this version applies; empty = open."
+        verbose_name=pgettext_lazy("procedure version", "valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Last day this version applies; empty = open."),
     )
 
-    name = models.CharField(max_length=500)
-    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedure_versions")
-    level = models.CharField(max_length=16, choices=Level.choices)
-    time_limit = models.DecimalField(max_digits=7, decimal_places=2, default=0)
-    time_unit = models.CharField(max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS)
-    online_time_limit = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, help_text="Shorter limit for online dossiers."
+    name = models.CharField(verbose_name=pgettext_lazy("procedure version", "name"), max_length=500)
+    field = models.ForeignKey(
+        Field, verbose_name=_("field"), on_delete=models.PROTECT, related_name="procedure_versions"
     )
-    fee = models.DecimalField(max_digits=14, decimal_places=0, default=0, help_text="VND; 0 = free.")
+    level = models.CharField(
+        verbose_name=pgettext_lazy("procedure version", "level"), max_length=16, choices=Level.choices
+    )
+    time_limit = models.DecimalField(verbose_name=_("time limit"), max_digits=7, decimal_places=2, default=0)
+    time_unit = models.CharField(
+        verbose_name=_("time unit"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    online_time_limit = models.DecimalField(
+        verbose_name=_("online time limit"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Shorter limit for online dossiers."),
+    )
+    fee = models.DecimalField(
+        verbose_name=_("fee"), max_digits=14, decimal_places=0, default=0, help_text=_("VND; 0 = free.")
+    )
     online_level = models.CharField(
+        verbose_name=_("online level"),
         max_length=8,
         choices=OnlineLevel.choices,
         default=OnlineLevel.NONE,
-        help_text="The highest level at which units may offer it online; what each unit offers is its "
-        "OnlineOffering.",
+        help_text=_(
+            "The highest level at which units may offer it online; what each unit offers is its "
+            "OnlineOffering."
+        ),
     )
-    paper_result_required = models.BooleanField(default=False)
-    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.CITIZEN)
+    paper_result_required = models.BooleanField(verbose_name=_("paper result required"), default=False)
+    audience = models.CharField(
+        verbose_name=_("audience"), max_length=8, choices=Audience.choices, default=Audience.CITIZEN
+    )
 
     objects = ProcedureVersionQuerySet.as_manager()
 
@@ -124,7 +149,7 @@ class ProcedureVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.procedure.code} from {self.valid_from}"
+        return _("%(code)s from %(day)s") % {"code": self.procedure.code, "day": self.valid_from}
 
     @property
     def may_be_offered_online(self) -> bool:
@@ -145,12 +170,18 @@ class ProcedureComponent(models.Model):
     version it was received under, like its time limit.
     """
 
-    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="components")
-    position = models.PositiveSmallIntegerField(help_text="Order in the official list, from 1.")
-    name = models.CharField(max_length=500)
-    form = models.CharField(max_length=16, choices=ComponentForm.choices, default=ComponentForm.ORIGINAL)
-    quantity = models.PositiveSmallIntegerField(default=1)
-    mandatory = models.BooleanField(default=True)
+    version = models.ForeignKey(
+        ProcedureVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="components"
+    )
+    position = models.PositiveSmallIntegerField(
+        verbose_name=_("position"), help_text=_("Order in the official list, from 1.")
+    )
+    name = models.CharField(verbose_name=pgettext_lazy("procedure component", "name"), max_length=500)
+    form = models.CharField(
+        verbose_name=_("form"), max_length=16, choices=ComponentForm.choices, default=ComponentForm.ORIGINAL
+    )
+    quantity = models.PositiveSmallIntegerField(verbose_name=_("quantity"), default=1)
+    mandatory = models.BooleanField(verbose_name=_("mandatory"), default=True)
 
     class Meta:
         ordering = ["version_id", "position"]
@@ -183,11 +214,25 @@ class OnlineOffering(models.Model):
     past period is scored with what was offered then.
     """
 
-    unit = models.ForeignKey("organisation.Unit", on_delete=models.PROTECT, related_name="online_offerings")
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="online_offerings")
-    level = models.CharField(max_length=8, choices=OFFERED_LEVELS)
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True, help_text="Last day offered; empty = still offered.")
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=pgettext_lazy("online offering", "unit"),
+        on_delete=models.PROTECT,
+        related_name="online_offerings",
+    )
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="online_offerings"
+    )
+    level = models.CharField(
+        verbose_name=pgettext_lazy("online offering", "level"), max_length=8, choices=OFFERED_LEVELS
+    )
+    valid_from = models.DateField(verbose_name=pgettext_lazy("online offering", "valid from"))
+    valid_to = models.DateField(
+        verbose_name=pgettext_lazy("online offering", "valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Last day offered; empty = still offered."),
+    )
 
     objects = OnlineOfferingQuerySet.as_manager()
 
@@ -211,7 +256,12 @@ class OnlineOffering(models.Model):
         # constraint's index (unit, procedure, valid_from) serves that and the overlap check.
 
     def __str__(self) -> str:
-        return f"{self.unit_id} × {self.procedure_id} ({self.level}) from {self.valid_from}"
+        return _("%(unit)s × %(procedure)s (%(level)s) from %(day)s") % {
+            "unit": self.unit_id,
+            "procedure": self.procedure_id,
+            "level": self.level,
+            "day": self.valid_from,
+        }
 
 
 class PublicationDecision(models.Model):
@@ -224,16 +274,27 @@ class PublicationDecision(models.Model):
 
     authority = models.ForeignKey(
         "organisation.Unit",
+        verbose_name=_("authority"),
         on_delete=models.PROTECT,
         related_name="publication_decisions",
-        help_text="The province or ministry that issued the decision (a top-level unit).",
+        help_text=_("The province or ministry that issued the decision (a top-level unit)."),
     )
-    number = models.CharField(max_length=64, help_text="The decision's number, e.g. 1234/QĐ-UBND.")
-    decided_on = models.DateField()
+    number = models.CharField(
+        verbose_name=pgettext_lazy("publication decision", "number"),
+        max_length=64,
+        help_text=_("The decision's number, e.g. 1234/QĐ-UBND."),
+    )
+    decided_on = models.DateField(verbose_name=_("decided on"))
     effective_on = models.DateField(
-        help_text="The day the legal basis of the published procedures takes effect."
+        verbose_name=_("effective on"),
+        help_text=_("The day the legal basis of the published procedures takes effect."),
     )
-    procedures = models.ManyToManyField(Procedure, through="PublishedProcedure", related_name="+")
+    procedures = models.ManyToManyField(
+        Procedure,
+        verbose_name=pgettext_lazy("publication decision", "procedures"),
+        through="PublishedProcedure",
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("publication decision")
@@ -254,15 +315,25 @@ class PublicationDecision(models.Model):
 class PublishedProcedure(models.Model):
     """One procedure a decision publishes, with its disclosure on the national database."""
 
-    decision = models.ForeignKey(PublicationDecision, on_delete=models.CASCADE, related_name="items")
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="publications")
+    decision = models.ForeignKey(
+        PublicationDecision, verbose_name=_("decision"), on_delete=models.CASCADE, related_name="items"
+    )
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="publications"
+    )
     disclosed_on = models.DateField(
-        null=True, blank=True, help_text="Disclosed on the national database; empty = not yet."
+        verbose_name=_("disclosed on"),
+        null=True,
+        blank=True,
+        help_text=_("Disclosed on the national database; empty = not yet."),
     )
     published_parts = models.JSONField(
+        verbose_name=_("published parts"),
         default=list,
         blank=True,
-        help_text=f"Which of the 7 content parts are published: {', '.join(CONTENT_PARTS)}.",
+        help_text=format_lazy(
+            _("Which of the 7 content parts are published: {parts}."), parts=", ".join(CONTENT_PARTS)
+        ),
     )
 
     class Meta:
@@ -272,7 +343,10 @@ class PublishedProcedure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.procedure_id} in {self.decision_id}"
+        return _("%(procedure)s in %(decision)s") % {
+            "procedure": self.procedure_id,
+            "decision": self.decision_id,
+        }
 
     @property
     def content_complete(self) -> bool:

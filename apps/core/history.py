@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class AppendOnlyError(Exception):
@@ -19,3 +23,13 @@ class AppendOnly:
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+
+
+def event_name(owner: object, kind: str, occurred_at: dt.datetime) -> str:
+    """How a history row names itself on the admin's pages: its owner, what happened and when (local)."""
+    when = timezone.localtime(occurred_at) if timezone.is_aware(occurred_at) else occurred_at
+    return _("%(owner)s %(kind)s at %(time)s") % {
+        "owner": owner,
+        "kind": kind,
+        "time": f"{when:%Y-%m-%d %H:%M}",
+    }

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.catalogue.models import ComponentForm
-from apps.core.history import AppendOnly
+from apps.core.history import AppendOnly, event_name
 from apps.dossiers.applicant import ApplicantKind
 from apps.dossiers.status import OPEN_STATUSES, Status
 from apps.dossiers.timeliness import Timeliness
@@ -32,95 +32,176 @@ class Rating(models.TextChoices):
 
 
 class Dossier(models.Model):
-    code = models.CharField(max_length=64, unique=True, help_text="Receipt code printed on the slip.")
-    source_system = models.CharField(max_length=64, blank=True, default="")
-    external_id = models.CharField(max_length=128, null=True, blank=True)
+    code = models.CharField(
+        verbose_name=pgettext_lazy("dossier", "code"),
+        max_length=64,
+        unique=True,
+        help_text=_("Receipt code printed on the slip."),
+    )
+    source_system = models.CharField(verbose_name=_("source system"), max_length=64, blank=True, default="")
+    external_id = models.CharField(verbose_name=_("external id"), max_length=128, null=True, blank=True)
 
     # The three foreign keys below lead composite indexes (see Meta.indexes), which also serve their
     # PROTECT checks: a single-column index of their own would only cost writes.
     procedure = models.ForeignKey(
-        "catalogue.Procedure", on_delete=models.PROTECT, related_name="dossiers", db_index=False
+        "catalogue.Procedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        db_index=False,
     )
     procedure_version = models.ForeignKey(
-        "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
+        "catalogue.ProcedureVersion",
+        verbose_name=_("procedure version"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
     )
     receiving_unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.PROTECT, related_name="received_dossiers", db_index=False
+        "organisation.Unit",
+        verbose_name=_("receiving unit"),
+        on_delete=models.PROTECT,
+        related_name="received_dossiers",
+        db_index=False,
     )
     handling_unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.PROTECT, related_name="handled_dossiers", db_index=False
+        "organisation.Unit",
+        verbose_name=_("handling unit"),
+        on_delete=models.PROTECT,
+        related_name="handled_dossiers",
+        db_index=False,
     )
-    channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.COUNTER)
+    channel = models.PositiveSmallIntegerField(
+        verbose_name=pgettext_lazy("dossier", "channel"), choices=Channel.choices, default=Channel.COUNTER
+    )
     # The applicant as recorded at the counter (apps/dossiers/applicant.py holds the rules). A snapshot per
     # dossier: the slip and the history show who applied then, whatever the person's later details.
     applicant_kind = models.CharField(
-        max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PERSON, db_default="person"
+        verbose_name=_("applicant kind"),
+        max_length=16,
+        choices=ApplicantKind.choices,
+        default=ApplicantKind.PERSON,
+        db_default="person",
     )
-    applicant_name = models.CharField(max_length=255, blank=True, default="")
+    applicant_name = models.CharField(
+        verbose_name=_("applicant name"), max_length=255, blank=True, default=""
+    )
     applicant_name_folded = models.CharField(
+        verbose_name=_("applicant name folded"),
         max_length=255,
         blank=True,
         default="",
         db_default="",
-        help_text="Lower case, no diacritics (đ → d): what a name search compares, by prefix.",
+        help_text=_("Lower case, no diacritics (đ → d): what a name search compares, by prefix."),
     )
-    applicant_id_number = models.CharField(max_length=12, blank=True, default="", db_default="")
-    applicant_tax_code = models.CharField(max_length=14, blank=True, default="", db_default="")
-    applicant_phone = models.CharField(max_length=11, blank=True, default="", db_default="")
-    applicant_email = models.CharField(max_length=254, blank=True, default="", db_default="")
-    applicant_province = models.CharField(max_length=128, blank=True, default="", db_default="")
-    applicant_commune = models.CharField(max_length=128, blank=True, default="", db_default="")
-    applicant_street = models.CharField(max_length=255, blank=True, default="", db_default="")
-    notes = models.TextField(blank=True, default="", db_default="")
+    applicant_id_number = models.CharField(
+        verbose_name=_("applicant id number"), max_length=12, blank=True, default="", db_default=""
+    )
+    applicant_tax_code = models.CharField(
+        verbose_name=_("applicant tax code"), max_length=14, blank=True, default="", db_default=""
+    )
+    applicant_phone = models.CharField(
+        verbose_name=_("applicant phone"), max_length=11, blank=True, default="", db_default=""
+    )
+    applicant_email = models.CharField(
+        verbose_name=_("applicant email"), max_length=254, blank=True, default="", db_default=""
+    )
+    applicant_province = models.CharField(
+        verbose_name=_("applicant province"), max_length=128, blank=True, default="", db_default=""
+    )
+    applicant_commune = models.CharField(
+        verbose_name=_("applicant commune"), max_length=128, blank=True, default="", db_default=""
+    )
+    applicant_street = models.CharField(
+        verbose_name=_("applicant street"), max_length=255, blank=True, default="", db_default=""
+    )
+    notes = models.TextField(verbose_name=_("notes"), blank=True, default="", db_default="")
     missing_documents_reason = models.TextField(
+        verbose_name=_("missing documents reason"),
         blank=True,
         default="",
         db_default="",
-        help_text="Why the clerk received the dossier without a mandatory document.",
+        help_text=_("Why the clerk received the dossier without a mandatory document."),
     )
 
-    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.RECEIVED)
-    registered_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(null=True, blank=True)
-    received_on = models.DateField(null=True, blank=True, help_text="Local (Asia/Ho_Chi_Minh) receipt date.")
+    status = models.PositiveSmallIntegerField(
+        verbose_name=_("status"), choices=Status.choices, default=Status.RECEIVED
+    )
+    registered_at = models.DateTimeField(verbose_name=_("registered at"), null=True, blank=True)
+    received_at = models.DateTimeField(verbose_name=_("received at"), null=True, blank=True)
+    received_on = models.DateField(
+        verbose_name=_("received on"),
+        null=True,
+        blank=True,
+        help_text=_("Local (Asia/Ho_Chi_Minh) receipt date."),
+    )
     # The legal due instant is fixed at receipt and never moves; supplement pauses extend the effective
     # one. While a pause is open the effective due date is unknown and stays at its last value.
-    legal_due_at = models.DateTimeField(null=True, blank=True)
-    effective_due_at = models.DateTimeField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True, help_text="Local date of the effective due instant.")
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    paused_since = models.DateTimeField(null=True, blank=True)
-    supplement_count = models.PositiveSmallIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    returned_at = models.DateTimeField(null=True, blank=True)
+    legal_due_at = models.DateTimeField(verbose_name=_("legal due at"), null=True, blank=True)
+    effective_due_at = models.DateTimeField(verbose_name=_("effective due at"), null=True, blank=True)
+    due_on = models.DateField(
+        verbose_name=pgettext_lazy("dossier", "due on"),
+        null=True,
+        blank=True,
+        help_text=_("Local date of the effective due instant."),
+    )
+    status_changed_at = models.DateTimeField(verbose_name=_("status changed at"), null=True, blank=True)
+    paused_since = models.DateTimeField(verbose_name=_("paused since"), null=True, blank=True)
+    supplement_count = models.PositiveSmallIntegerField(verbose_name=_("supplement count"), default=0)
+    finished_at = models.DateTimeField(
+        verbose_name=pgettext_lazy("dossier", "finished at"), null=True, blank=True
+    )
+    returned_at = models.DateTimeField(verbose_name=_("returned at"), null=True, blank=True)
     ended_at = models.DateTimeField(
-        null=True, blank=True, help_text="End of processing: finished, else returned, else stopped/withdrawn."
+        verbose_name=pgettext_lazy("dossier", "ended at"),
+        null=True,
+        blank=True,
+        help_text=_("End of processing: finished, else returned, else stopped/withdrawn."),
     )
-    ended_on = models.DateField(null=True, blank=True)
-    timeliness = models.CharField(max_length=8, choices=Timeliness.choices, blank=True, default="")
+    ended_on = models.DateField(verbose_name=pgettext_lazy("dossier", "ended on"), null=True, blank=True)
+    timeliness = models.CharField(
+        verbose_name=_("timeliness"), max_length=8, choices=Timeliness.choices, blank=True, default=""
+    )
     processing_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Working minutes from receipt to end, supplement pauses excluded."
+        verbose_name=_("processing minutes"),
+        null=True,
+        blank=True,
+        help_text=_("Working minutes from receipt to end, supplement pauses excluded."),
     )
-    has_petition = models.BooleanField(default=False, help_text="A petition (PAKN) is linked to it.")
+    has_petition = models.BooleanField(
+        verbose_name=_("has petition"), default=False, help_text=_("A petition (PAKN) is linked to it.")
+    )
 
-    fee_amount = models.DecimalField(max_digits=14, decimal_places=0, default=0)
-    paid_online = models.BooleanField(default=False)
-    fee_data_synced = models.BooleanField(default=False)
-    portal_synced = models.BooleanField(default=False)
-    inputs_digitized = models.BooleanField(default=False)
-    data_reused = models.BooleanField(default=False)
-    personal_storage_synced = models.BooleanField(default=False)
-    applicant_eid_verified = models.BooleanField(default=False)
-    electronic_result_issued = models.BooleanField(default=False)
-    result_signed = models.BooleanField(default=False)
-    rating = models.CharField(max_length=16, choices=Rating.choices, blank=True, default="")
+    fee_amount = models.DecimalField(verbose_name=_("fee amount"), max_digits=14, decimal_places=0, default=0)
+    paid_online = models.BooleanField(verbose_name=_("paid online"), default=False)
+    fee_data_synced = models.BooleanField(
+        verbose_name=pgettext_lazy("dossier", "fee data synced"), default=False
+    )
+    portal_synced = models.BooleanField(verbose_name=_("portal synced"), default=False)
+    inputs_digitized = models.BooleanField(verbose_name=_("inputs digitized"), default=False)
+    data_reused = models.BooleanField(verbose_name=_("data reused"), default=False)
+    personal_storage_synced = models.BooleanField(verbose_name=_("personal storage synced"), default=False)
+    applicant_eid_verified = models.BooleanField(verbose_name=_("applicant eid verified"), default=False)
+    electronic_result_issued = models.BooleanField(
+        verbose_name=pgettext_lazy("dossier", "electronic result issued"), default=False
+    )
+    result_signed = models.BooleanField(verbose_name=_("result signed"), default=False)
+    rating = models.CharField(
+        verbose_name=_("rating"), max_length=16, choices=Rating.choices, blank=True, default=""
+    )
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_by_system = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_by_system = models.CharField(
+        verbose_name=_("created by system"), max_length=64, blank=True, default=""
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("dossier")
@@ -242,13 +323,19 @@ class DossierDocument(models.Model):
 class SupplementRequest(models.Model):
     """One pause of the clock: from the request to the citizen's completion."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplement_requests")
-    number = models.PositiveSmallIntegerField(
-        help_text="1 for the first request; a 2nd makes the dossier late."
+    dossier = models.ForeignKey(
+        Dossier,
+        verbose_name=pgettext_lazy("supplement request", "dossier"),
+        on_delete=models.CASCADE,
+        related_name="supplement_requests",
     )
-    requested_at = models.DateTimeField()
-    completed_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True, default="")
+    number = models.PositiveSmallIntegerField(
+        verbose_name=pgettext_lazy("supplement request", "number"),
+        help_text=_("1 for the first request; a 2nd makes the dossier late."),
+    )
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
+    reason = models.TextField(verbose_name=_("reason"), blank=True, default="")
 
     class Meta:
         ordering = ["dossier", "number"]
@@ -257,7 +344,10 @@ class SupplementRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"supplement #{self.number} of dossier {self.dossier_id}"
+        return _("supplement #%(number)s of dossier %(dossier)s") % {
+            "number": self.number,
+            "dossier": self.dossier_id,
+        }
 
 
 class EventKind(models.TextChoices):
@@ -277,25 +367,42 @@ class EventKind(models.TextChoices):
 class DossierEvent(AppendOnly, models.Model):
     """One entry of a dossier's history. Rows are only ever inserted."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=EventKind.choices)
-    occurred_at = models.DateTimeField(help_text="When it happened (may be earlier than recorded_at).")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    from_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
-    to_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
+    dossier = models.ForeignKey(
+        Dossier,
+        verbose_name=pgettext_lazy("dossier event", "dossier"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    kind = models.CharField(
+        verbose_name=pgettext_lazy("dossier event", "kind"), max_length=32, choices=EventKind.choices
+    )
+    occurred_at = models.DateTimeField(
+        verbose_name=_("occurred at"), help_text=_("When it happened (may be earlier than recorded_at).")
+    )
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"), auto_now_add=True)
+    from_status = models.PositiveSmallIntegerField(
+        verbose_name=_("from status"), choices=Status.choices, null=True, blank=True
+    )
+    to_status = models.PositiveSmallIntegerField(
+        verbose_name=_("to status"), choices=Status.choices, null=True, blank=True
+    )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("actor user"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,  # led by event_actor_time_idx below
     )
-    actor_system = models.CharField(max_length=64, blank=True, default="")
-    note = models.TextField(blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
+    actor_system = models.CharField(verbose_name=_("actor system"), max_length=64, blank=True, default="")
+    note = models.TextField(verbose_name=_("note"), blank=True, default="")
+    data = models.JSONField(verbose_name=_("data"), default=dict, blank=True)
     dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set by the follow-up task once the event's side effects ran."
+        verbose_name=_("dispatched at"),
+        null=True,
+        blank=True,
+        help_text=_("Set by the follow-up task once the event's side effects ran."),
     )
 
     class Meta:
@@ -330,7 +437,7 @@ class DossierEvent(AppendOnly, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dossier_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return event_name(self.dossier_id, self.get_kind_display(), self.occurred_at)
 
 
 class ReceiptSequence(models.Model):

@@ -32,7 +32,7 @@ class ExportJob(models.Model):
     """One export too large to stream in the request: its table and filters, progress, file and expiry."""
 
     #: Public id in URLs: job numbers would tell how many exports others asked for.
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token = models.UUIDField(verbose_name=_("token"), default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("user")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from apps.organisation.models import Unit
 from apps.organisation.services import save_unit
@@ -28,7 +29,9 @@ class UnitAdminForm(forms.ModelForm):
         if parent is not None and self.instance.pk:
             stored_path = Unit.objects.filter(pk=self.instance.pk).values_list("path", flat=True).first()
             if stored_path and parent.path.startswith(stored_path):
-                raise forms.ValidationError("A unit cannot be moved under itself or one of its descendants.")
+                raise forms.ValidationError(
+                    _("A unit cannot be moved under itself or one of its descendants.")
+                )
         return parent
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PATH_SEPARATOR = "/"
 
@@ -38,20 +39,29 @@ class Unit(models.Model):
     root's path, which PostgreSQL answers from a ``varchar_pattern_ops`` index.
     """
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=16, choices=UnitKind.choices)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    code = models.CharField(verbose_name=pgettext_lazy("unit", "code"), max_length=32, unique=True)
+    name = models.CharField(verbose_name=pgettext_lazy("unit", "name"), max_length=255)
+    kind = models.CharField(
+        verbose_name=pgettext_lazy("unit", "kind"), max_length=16, choices=UnitKind.choices
     )
-    path = models.CharField(max_length=512, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    is_active = models.BooleanField(default=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(verbose_name=_("path"), max_length=512, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(verbose_name=_("depth"), default=0, editable=False)
+    is_active = models.BooleanField(verbose_name=_("is active"), default=True)
     offers_electronic_certified_copy = models.BooleanField(
+        verbose_name=_("offers electronic certified copy"),
         default=False,
-        help_text="The commune issues electronic certified copies (digitization group of the index).",
+        help_text=_("The commune issues electronic certified copies (digitization group of the index)."),
     )
     area_type = models.CharField(
+        verbose_name=_("area type"),
         max_length=16,
         choices=AreaType.choices,
         blank=True,

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.core.history import AppendOnly
+from apps.core.history import AppendOnly, event_name
 from apps.dossiers.timeliness import Timeliness
 from apps.petitions.deadlines import Answer
 from apps.petitions.status import PetitionStatus
@@ -34,65 +34,113 @@ class PetitionRating(models.TextChoices):
 
 
 class Petition(models.Model):
-    code = models.CharField(max_length=64, unique=True)
+    code = models.CharField(verbose_name=pgettext_lazy("petition", "code"), max_length=64, unique=True)
     unit = models.ForeignKey(
         "organisation.Unit",
+        verbose_name=pgettext_lazy("petition", "unit"),
         on_delete=models.PROTECT,
         related_name="petitions",
-        help_text="The unit whose authority the petition falls under; it answers and is scored for it.",
+        help_text=_("The unit whose authority the petition falls under; it answers and is scored for it."),
     )
     dossier = models.ForeignKey(
         "dossiers.Dossier",
+        verbose_name=pgettext_lazy("petition", "dossier"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="petitions",
-        help_text="The dossier the petition is about, if any (marks the dossier as having a petition).",
+        help_text=_("The dossier the petition is about, if any (marks the dossier as having a petition)."),
     )
-    channel = models.CharField(max_length=16, choices=PetitionChannel.choices, default=PetitionChannel.PORTAL)
-    petitioner_name = models.CharField(max_length=255, blank=True, default="")
-    subject = models.CharField(max_length=500)
-    content = models.TextField(blank=True, default="")
+    channel = models.CharField(
+        verbose_name=pgettext_lazy("petition", "channel"),
+        max_length=16,
+        choices=PetitionChannel.choices,
+        default=PetitionChannel.PORTAL,
+    )
+    petitioner_name = models.CharField(
+        verbose_name=_("petitioner name"), max_length=255, blank=True, default=""
+    )
+    subject = models.CharField(verbose_name=_("subject"), max_length=500)
+    content = models.TextField(verbose_name=_("content"), blank=True, default="")
 
-    status = models.CharField(max_length=16, choices=PetitionStatus.choices, default=PetitionStatus.RECEIVED)
-    status_changed_at = models.DateTimeField()
-    received_at = models.DateTimeField()
-    received_on = models.DateField(help_text="Local (Asia/Ho_Chi_Minh) receipt date.")
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=16,
+        choices=PetitionStatus.choices,
+        default=PetitionStatus.RECEIVED,
+    )
+    status_changed_at = models.DateTimeField(verbose_name=_("status changed at"))
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    received_on = models.DateField(
+        verbose_name=_("received on"), help_text=_("Local (Asia/Ho_Chi_Minh) receipt date.")
+    )
     # Fixed at receipt from the unit's calendar; later calendar edits never move them.
-    reject_due_at = models.DateTimeField(help_text="Receipt + 2 working days: last moment to reject.")
-    info_due_at = models.DateTimeField(help_text="Receipt + 5 working days: last moment to ask for more.")
-    reply_due_at = models.DateTimeField(help_text="Receipt + 15 working days: last moment to resolve.")
-    due_on = models.DateField(help_text="Local date of the handling due instant.")
+    reject_due_at = models.DateTimeField(
+        verbose_name=_("reject due at"), help_text=_("Receipt + 2 working days: last moment to reject.")
+    )
+    info_due_at = models.DateTimeField(
+        verbose_name=_("info due at"), help_text=_("Receipt + 5 working days: last moment to ask for more.")
+    )
+    reply_due_at = models.DateTimeField(
+        verbose_name=_("reply due at"), help_text=_("Receipt + 15 working days: last moment to resolve.")
+    )
+    due_on = models.DateField(
+        verbose_name=pgettext_lazy("petition", "due on"),
+        help_text=_("Local date of the handling due instant."),
+    )
 
     is_repeat = models.BooleanField(
+        verbose_name=_("is repeat"),
         default=False,
-        help_text="A repeated petition about a matter already petitioned (lowers satisfaction).",
+        help_text=_("A repeated petition about a matter already petitioned (lowers satisfaction)."),
     )
     repeat_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+        "self",
+        verbose_name=_("repeat of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
     )
 
-    rejected_at = models.DateTimeField(null=True, blank=True)
-    info_requested_at = models.DateTimeField(null=True, blank=True)
-    info_received_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    answer = models.TextField(blank=True, default="", help_text="The reply (or refusal) sent back.")
+    rejected_at = models.DateTimeField(verbose_name=_("rejected at"), null=True, blank=True)
+    info_requested_at = models.DateTimeField(verbose_name=_("info requested at"), null=True, blank=True)
+    info_received_at = models.DateTimeField(verbose_name=_("info received at"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        verbose_name=pgettext_lazy("petition", "started at"), null=True, blank=True
+    )
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"), null=True, blank=True)
+    answer = models.TextField(
+        verbose_name=_("answer"), blank=True, default="", help_text=_("The reply (or refusal) sent back.")
+    )
     # The answer that currently closes the petition, when it was given and how it met its limit.
-    answered_with = models.CharField(max_length=16, choices=Answer.choices, blank=True, default="")
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_on = models.DateField(null=True, blank=True)
-    timeliness = models.CharField(max_length=8, choices=Timeliness.choices, blank=True, default="")
+    answered_with = models.CharField(
+        verbose_name=_("answered with"), max_length=16, choices=Answer.choices, blank=True, default=""
+    )
+    ended_at = models.DateTimeField(verbose_name=pgettext_lazy("petition", "ended at"), null=True, blank=True)
+    ended_on = models.DateField(verbose_name=pgettext_lazy("petition", "ended on"), null=True, blank=True)
+    timeliness = models.CharField(
+        verbose_name=_("timeliness"), max_length=8, choices=Timeliness.choices, blank=True, default=""
+    )
 
-    rating = models.CharField(max_length=16, choices=PetitionRating.choices, blank=True, default="")
-    rated_at = models.DateTimeField(null=True, blank=True)
+    rating = models.CharField(
+        verbose_name=_("rating"), max_length=16, choices=PetitionRating.choices, blank=True, default=""
+    )
+    rated_at = models.DateTimeField(verbose_name=_("rated at"), null=True, blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_by_system = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_by_system = models.CharField(
+        verbose_name=_("created by system"), max_length=64, blank=True, default=""
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("petition")
@@ -125,20 +173,36 @@ class PetitionEventKind(models.TextChoices):
 class PetitionEvent(AppendOnly, models.Model):
     """One entry of a petition's history. Rows are only ever inserted."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=PetitionEventKind.choices)
-    occurred_at = models.DateTimeField()
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    from_status = models.CharField(max_length=16, choices=PetitionStatus.choices, blank=True, default="")
-    to_status = models.CharField(max_length=16, choices=PetitionStatus.choices, blank=True, default="")
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    petition = models.ForeignKey(
+        Petition, verbose_name=_("petition"), on_delete=models.CASCADE, related_name="events"
     )
-    actor_system = models.CharField(max_length=64, blank=True, default="")
-    note = models.TextField(blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(
+        verbose_name=pgettext_lazy("petition event", "kind"), max_length=32, choices=PetitionEventKind.choices
+    )
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"), auto_now_add=True)
+    from_status = models.CharField(
+        verbose_name=_("from status"), max_length=16, choices=PetitionStatus.choices, blank=True, default=""
+    )
+    to_status = models.CharField(
+        verbose_name=_("to status"), max_length=16, choices=PetitionStatus.choices, blank=True, default=""
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_system = models.CharField(verbose_name=_("actor system"), max_length=64, blank=True, default="")
+    note = models.TextField(verbose_name=_("note"), blank=True, default="")
+    data = models.JSONField(verbose_name=_("data"), default=dict, blank=True)
     dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set by the follow-up task once the event's side effects ran."
+        verbose_name=_("dispatched at"),
+        null=True,
+        blank=True,
+        help_text=_("Set by the follow-up task once the event's side effects ran."),
     )
 
     class Meta:
@@ -156,4 +220,4 @@ class PetitionEvent(AppendOnly, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.petition_id} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return event_name(self.petition_id, self.get_kind_display(), self.occurred_at)

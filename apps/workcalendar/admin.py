@@ -14,6 +14,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from apps.workcalendar.models import Calendar, CalendarDay, CalendarException
 from apps.workcalendar.services import clear_calendar_cache, refresh_calendars
@@ -28,8 +30,16 @@ def _refresh(request: HttpRequest, calendars: Iterable[Calendar]) -> None:
             seen.add(rebuilt.pk)
             messages.info(
                 request,
-                f"Working calendar {rebuilt.code} rebuilt for {rebuilt.first_year}-{rebuilt.last_year} "
-                f"(revision {rebuilt.revision}). Due dates already stored on dossiers are unchanged.",
+                _(
+                    "Working calendar %(code)s rebuilt for %(first)s-%(last)s (revision %(revision)s)."
+                    " Due dates already stored on dossiers are unchanged."
+                )
+                % {
+                    "code": rebuilt.code,
+                    "first": rebuilt.first_year,
+                    "last": rebuilt.last_year,
+                    "revision": rebuilt.revision,
+                },
             )
 
 
@@ -47,7 +57,7 @@ class CalendarAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "province"]}),
         (
-            "Office hours",
+            _("Office hours"),
             {
                 "fields": [
                     "morning_start",
@@ -58,13 +68,13 @@ class CalendarAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Materialised range", {"fields": ["first_year", "last_year", "revision"]}),
+        (_("Materialised range"), {"fields": ["first_year", "last_year", "revision"]}),
     ]
     inlines = [CalendarExceptionInline]
 
-    @admin.display(description="Years")
+    @admin.display(description=_("Years"))
     def year_range(self, obj: Calendar) -> str:
-        return f"{obj.first_year}-{obj.last_year}" if obj.first_year else "not built"
+        return f"{obj.first_year}-{obj.last_year}" if obj.first_year else _("not built")
 
     def save_related(self, request: HttpRequest, form: BaseModelForm, formsets: list, change: bool) -> None:
         """Rebuild once, after the calendar row and all its inline exceptions are saved."""
@@ -117,7 +127,7 @@ class CalendarExceptionAdmin(admin.ModelAdmin):
 
 
 class YearFilter(admin.SimpleListFilter):
-    title = "year"
+    title = _("year")
     parameter_name = "year"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -141,9 +151,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_select_related = ["calendar"]
     list_per_page = 100
 
-    @admin.display(description="Day")
+    @admin.display(description=_("Day"))
     def weekday(self, obj: CalendarDay) -> str:
-        return obj.date.strftime("%a")
+        return date_format(obj.date, "D")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

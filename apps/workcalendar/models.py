@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 DEFAULT_CALENDAR_CODE = "default"
 
@@ -27,30 +28,44 @@ class CalendarManager(models.Manager["Calendar"]):
 class Calendar(models.Model):
     """The default calendar (no province) or one province's override of office hours and exceptions."""
 
-    code = models.CharField(max_length=32, unique=True, help_text='"default", or e.g. the province code.')
-    name = models.CharField(max_length=255)
+    code = models.CharField(
+        verbose_name=pgettext_lazy("working calendar", "code"),
+        max_length=32,
+        unique=True,
+        help_text=_('"default", or e.g. the province code.'),
+    )
+    name = models.CharField(verbose_name=pgettext_lazy("working calendar", "name"), max_length=255)
     province = models.OneToOneField(
         "organisation.Unit",
+        verbose_name=_("province"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="working_calendar",
         limit_choices_to={"parent__isnull": True},
-        help_text="Empty for the default calendar, used by every unit whose province has no override.",
+        help_text=_("Empty for the default calendar, used by every unit whose province has no override."),
     )
-    morning_start = models.TimeField(default=dt.time(7, 0))
-    morning_end = models.TimeField(default=dt.time(11, 30))
-    afternoon_start = models.TimeField(default=dt.time(13, 30))
-    afternoon_end = models.TimeField(default=dt.time(17, 0))
+    morning_start = models.TimeField(verbose_name=_("morning start"), default=dt.time(7, 0))
+    morning_end = models.TimeField(verbose_name=_("morning end"), default=dt.time(11, 30))
+    afternoon_start = models.TimeField(verbose_name=_("afternoon start"), default=dt.time(13, 30))
+    afternoon_end = models.TimeField(verbose_name=_("afternoon end"), default=dt.time(17, 0))
     same_day_cutoff = models.TimeField(
+        verbose_name=_("same day cutoff"),
         default=dt.time(15, 0),
-        help_text="Same-day procedures received at or after this are due the next day.",
+        help_text=_("Same-day procedures received at or after this are due the next day."),
     )
     revision = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Bumped on every rebuild so that in-process caches reload."
+        verbose_name=_("revision"),
+        default=0,
+        editable=False,
+        help_text=_("Bumped on every rebuild so that in-process caches reload."),
     )
-    first_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
-    last_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    first_year = models.PositiveSmallIntegerField(
+        verbose_name=_("first year"), null=True, blank=True, editable=False
+    )
+    last_year = models.PositiveSmallIntegerField(
+        verbose_name=_("last year"), null=True, blank=True, editable=False
+    )
 
     objects = CalendarManager()
 
@@ -101,13 +116,22 @@ class CalendarExceptionManager(models.Manager["CalendarException"]):
 class CalendarException(models.Model):
     """A day that differs from weekends + statutory holidays: a make-up working day or an extra day off."""
 
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="exceptions")
-    date = models.DateField()
-    is_working = models.BooleanField(
-        help_text="Ticked: a working day (e.g. a make-up Saturday). Unticked: an extra day off."
+    calendar = models.ForeignKey(
+        Calendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="exceptions"
     )
-    name = models.CharField(max_length=255, help_text="Reason shown in deadline explanations.")
-    source = models.TextField(blank=True, help_text="The announcement this comes from.")
+    date = models.DateField(verbose_name=_("date"))
+    is_working = models.BooleanField(
+        verbose_name=_("is working"),
+        help_text=_("Ticked: a working day (e.g. a make-up Saturday). Unticked: an extra day off."),
+    )
+    name = models.CharField(
+        verbose_name=pgettext_lazy("calendar exception", "name"),
+        max_length=255,
+        help_text=_("Reason shown in deadline explanations."),
+    )
+    source = models.TextField(
+        verbose_name=_("source"), blank=True, help_text=_("The announcement this comes from.")
+    )
 
     objects = CalendarExceptionManager()
 
@@ -133,11 +157,13 @@ class CalendarDay(models.Model):
     """One materialised day. ``seq`` counts working days since the range start (k-th working day = k;
     a day off carries the previous working day's number), which turns deadlines into index arithmetic."""
 
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="days")
-    date = models.DateField()
-    is_working = models.BooleanField()
-    seq = models.PositiveIntegerField()
-    reason = models.CharField(max_length=255, blank=True)
+    calendar = models.ForeignKey(
+        Calendar, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(verbose_name=_("date"))
+    is_working = models.BooleanField(verbose_name=_("is working"))
+    seq = models.PositiveIntegerField(verbose_name=_("seq"))
+    reason = models.CharField(verbose_name=_("reason"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("calendar day")

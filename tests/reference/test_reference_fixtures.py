@@ -250,7 +250,7 @@ def test_admin_refuses_moving_a_unit_under_its_descendant(reference_data, client
     url = reverse("admin:organisation_unit_change", args=[department.pk])
     response = client.post(url, _unit_post_data(department, parent=child.pk))
     assert response.status_code == 200
-    assert "cannot be moved under itself" in response.content.decode()
+    assert "Không thể chuyển đơn vị vào chính nó" in response.content.decode()
     department.refresh_from_db()
     assert department.path == "H44/H44.07/"
 
@@ -358,7 +358,7 @@ def test_procedure_version_admin_refuses_overlap(reference_data, client, admin_u
     }
     response = client.post(reverse("admin:catalogue_procedureversion_add"), data)
     assert response.status_code == 200
-    assert "Overlaps the version valid from" in response.content.decode()
+    assert "Trùng thời gian với phiên bản áp dụng từ" in response.content.decode()
 
     current.valid_to = dt.date(2026, 5, 31)
     current.save()
