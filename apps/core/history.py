@@ -27,9 +27,5 @@ class AppendOnly:
 
 def event_name(owner: object, kind: str, occurred_at: dt.datetime) -> str:
     """How a history row names itself on the admin's pages: its owner, what happened and when (local)."""
-    when = timezone.localtime(occurred_at) if timezone.is_aware(occurred_at) else occurred_at
-    return _("%(owner)s %(kind)s at %(time)s") % {
-        "owner": owner,
-        "kind": kind,
-        "time": f"{when:%Y-%m-%d %H:%M}",
-    }
+    when = f"{timezone.localtime(occurred_at):%Y-%m-%d %H:%M}"
+    return _("%(owner)s %(kind)s at %(time)s") % {"owner": owner, "kind": kind, "time": when}

@@ -27,7 +27,7 @@ from apps.statistics.counting import select_leaf_rows
 from apps.statistics.leaf_swap import copy_live_into_fresh_table
 from apps.statistics.models import LeafCounts, UnitCounts
 from apps.statistics.periods import Period, PeriodKind, containing
-from apps.statistics.running_sums import PER_DOSSIER
+from apps.statistics.running_sums import COUNTED_DOSSIERS, PER_DOSSIER
 from apps.statistics.scores import SubtreeScorer
 from apps.statistics.selectors import subtree_inputs
 from apps.statistics.snapshots import BACKFILL, snapshot_closed_periods
@@ -54,9 +54,7 @@ def counting_floor(today: dt.date) -> tuple[str, dict]:
     sums = ", ".join(f"SUM({expression}) AS {name}" for name, expression in PER_DOSSIER.items())
     sql = (
         "SELECT d.handling_unit_id, d.procedure_id, date_trunc('week', d.received_on::timestamp) AS week,"
-        f" COUNT(*) AS dossiers, {sums}"
-        " FROM dossiers_dossier d JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
-        " WHERE d.status NOT IN (1, 3) AND d.received_on IS NOT NULL GROUP BY 1, 2, 3"
+        f" COUNT(*) AS dossiers, {sums} {COUNTED_DOSSIERS} GROUP BY 1, 2, 3"
     )
     return sql, {"today": today}
 

@@ -55,6 +55,13 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
+# The dossiers the running sums read, each with its procedure version: received (status ≥ 2, never
+# registered-only or refused at intake). A WHERE clause, so a caller may AND more conditions to it.
+COUNTED_DOSSIERS = (
+    "FROM dossiers_dossier d JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id"
+    " WHERE d.status NOT IN (1, 3) AND d.received_on IS NOT NULL"
+)
+
 # name -> SQL over d (the dossier) and v (its procedure version); evaluated once per dossier. (The rebuild
 # benchmark sums them once more, alone, as a floor under the counting: statistics/benchmarking.py.)
 PER_DOSSIER: dict[str, str] = {
@@ -274,9 +281,7 @@ flows AS (
         SELECT d.handling_unit_id AS unit_id, d.procedure_id AS procedure_id,
            d.received_on AS received_on, d.ended_on AS ended_on, {entered_late} AS turned_overdue_on,
            {per_dossier}
-        FROM dossiers_dossier d
-        JOIN catalogue_procedureversion v ON v.id = d.procedure_version_id
-        WHERE d.status NOT IN (1, 3) AND d.received_on IS NOT NULL{unit_filter}
+        {COUNTED_DOSSIERS}{unit_filter}
         {sql.fence}
     ) x
     JOIN {events} ON ev.r = 1 OR (ev.e = 1 AND x.ended_on IS NOT NULL)
